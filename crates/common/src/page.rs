@@ -1,0 +1,68 @@
+//! Pagination as the contract fixes it: `?page=1&per_page=50`, at most 100 per page.
+
+use crate::ApiError;
+use serde::Serialize;
+
+pub const DEFAULT_PER_PAGE: i64 = 50;
+pub const MAX_PER_PAGE: i64 = 100;
+
+/// A validated page request. Built from the raw query values so that each list's query struct can
+/// keep `deny_unknown_fields` (serde's `flatten` cannot be combined with it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PageParams {
+    pub page: i64,
+    pub per_page: i64,
+}
+
+impl PageParams {
+    pub fn new(page: Option<i64>, per_page: Option<i64>) -> Result<Self, ApiError> {
+        let page = page.unwrap_or(1);
+        let per_page = per_page.unwrap_or(DEFAULT_PER_PAGE);
+        if page < 1 {
+            return Err(ApiError::bad_request("page must be 1 or more"));
+        }
+        if !(1..=MAX_PER_PAGE).contains(&per_page) {
+            return Err(ApiError::bad_request(format!(
+                "per_page must be between 1 and {MAX_PER_PAGE}"
+            )));
+        }
+        // Past this the offset would overflow; no real list is that long.
+        if page > 1_000_000 {
+            return Err(ApiError::bad_request("page is too large"));
+        }
+        Ok(Self { page, per_page })
+    }
+
+    pub fn offset(&self) -> i64 {
+        (self.page - 1) * self.per_page
+    }
+}
+
+impl Default for PageParams {
+    fn default() -> Self {
+        Self {
+            page: 1,
+            per_page: DEFAULT_PER_PAGE,
+        }
+    }
+}
+
+/// One page of a list.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+impl<T> Page<T> {
+    pub fn new(items: Vec<T>, total: i64, params: PageParams) -> Self {
+        Self {
+            items,
+            total,
+            page: params.page,
+            per_page: params.per_page,
+        }
+    }
+}

@@ -1,0 +1,114 @@
+//! Parse, don't validate: request values become these types at the edge, and the rest of the code
+//! cannot hold an invalid one.
+
+use serde::{Deserialize, Deserializer};
+
+/// An e-mail address, trimmed and lower-cased (addresses are unique case-insensitively).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let email = raw.trim().to_lowercase();
+        if email.len() > 254 {
+            return Err("must be at most 254 characters".into());
+        }
+        let Some((local, domain)) = email.split_once('@') else {
+            return Err("must be an e-mail address like name@example.org".into());
+        };
+        let domain_ok = domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !domain.contains("..")
+            && domain
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '.' || c == '-');
+        let local_ok = !local.is_empty()
+            && local.len() <= 64
+            && !local.chars().any(|c| c.is_whitespace() || c.is_control() || c == '@' || c == '"');
+        if !(domain_ok && local_ok) {
+            return Err("must be an e-mail address like name@example.org".into());
+        }
+        Ok(Self(email))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+/// A required, trimmed, single-line text of bounded length.
+pub fn text(raw: &str, max: usize) -> Result<String, String> {
+    let value = raw.trim();
+    if value.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if value.chars().count() > max {
+        return Err(format!("must be at most {max} characters"));
+    }
+    if value.chars().any(char::is_control) {
+        return Err("must not contain control characters".into());
+    }
+    Ok(value.to_owned())
+}
+
+/// An http(s) address of bounded length, for agency websites.
+pub fn web_address(raw: &str) -> Result<String, String> {
+    let value = raw.trim();
+    let rest = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"))
+        .ok_or("must start with https:// or http://")?;
+    if rest.is_empty()
+        || value.len() > 2048
+        || value.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err("must be a web address like https://www.example.org".into());
+    }
+    Ok(value.to_owned())
+}
+
+/// For PATCH bodies: tells "absent" (`None`) from "set to null" (`Some(None)`).
+pub fn double_option<'de, T, D>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: Deserialize<'de>,
+    D: Deserializer<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalised_and_checked() {
+        assert_eq!(
+            Email::parse("  Focal.Point@UNODC.org ").map(Email::into_inner),
+            Ok("focal.point@unodc.org".to_owned())
+        );
+        for bad in ["", "no-at-sign", "a@b", "a@.org", "a b@x.org", "@x.org", "a@x..org"] {
+            assert!(Email::parse(bad).is_err(), "{bad} should be refused");
+        }
+    }
+
+    #[test]
+    fn text_is_trimmed_and_bounded() {
+        assert_eq!(text("  UNODC ", 10), Ok("UNODC".to_owned()));
+        assert!(text("   ", 10).is_err());
+        assert!(text("abcdefghijk", 10).is_err());
+        assert!(text("line\nbreak", 20).is_err());
+    }
+
+    #[test]
+    fn web_addresses_need_a_scheme() {
+        assert!(web_address("https://www.unodc.org").is_ok());
+        assert!(web_address("www.unodc.org").is_err());
+        assert!(web_address("javascript:alert(1)").is_err());
+        assert!(web_address("https://").is_err());
+    }
+}

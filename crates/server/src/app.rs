@@ -1,0 +1,249 @@
+//! The HTTP application: every crate's routes under one `App`, the OpenAPI document built from
+//! those same routes, middleware (request ids, security headers, audit of denials), and the
+//! fallback that answers unknown paths with 404 or 405 as problem details.
+
+use crate::bootstrap::State;
+use crate::{assets, routes};
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
+use actix_web::http::{Method, header};
+use actix_web::middleware::{DefaultHeaders, Next, from_fn};
+use actix_web::{App, Error, HttpMessage, HttpRequest, HttpResponse, HttpServer, ResponseError, web};
+use icat_audit::{Actor, NewEvent, Outcome};
+use icat_auth::AuthUser;
+use icat_common::ApiError;
+use icat_common::web::{JSON_LIMIT, json_config, path_config, payload_config, query_config};
+use icat_store::Db;
+use std::net::TcpListener;
+use std::sync::Arc;
+use tracing_actix_web::{RequestId, TracingLogger};
+use utoipa::OpenApi;
+use utoipa_actix_web::AppExt;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "ICAT Workspace API",
+        version = "1",
+        description = "The coordination workspace of the Inter-Agency Coordination Group against \
+            Trafficking in Persons. Errors are RFC 9457 problem details with a stable `code`."
+    ),
+    modifiers(&Security),
+    components(schemas(icat_common::web::Problem)),
+    tags(
+        (name = "health", description = "Liveness and readiness"),
+        (name = "auth", description = "Sign-in, tokens and passwords"),
+        (name = "users", description = "User accounts (admin)"),
+        (name = "agencies", description = "The ICAT member registry"),
+        (name = "audit", description = "The append-only audit trail (admin)"),
+    )
+)]
+struct ApiDoc;
+
+struct Security;
+
+impl utoipa::Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// Every documented route of every crate.
+fn api(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    routes::configure(cfg);
+    icat_auth::configure(cfg);
+    icat_agencies::configure(cfg);
+}
+
+/// The OpenAPI document, collected from the very services the server mounts.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, doc) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(api)
+        .split_for_parts();
+    doc
+}
+
+/// The routes of the document, for telling 405 (known path, other method) from 404.
+struct RouteTable {
+    routes: Vec<(Vec<String>, Vec<String>)>,
+}
+
+impl RouteTable {
+    fn new(doc: &utoipa::openapi::OpenApi) -> Self {
+        let methods = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+        let json = serde_json::to_value(&doc.paths.paths).unwrap_or_default();
+        let routes = json
+            .as_object()
+            .map(|paths| {
+                paths
+                    .iter()
+                    .map(|(path, item)| {
+                        let segments = path.split('/').map(str::to_owned).collect();
+                        let allowed = methods
+                            .iter()
+                            .filter(|m| item.get(**m).is_some())
+                            .map(|m| m.to_uppercase())
+                            .collect();
+                        (segments, allowed)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Self { routes }
+    }
+
+    /// The methods a concrete path answers, if any route matches it.
+    fn allowed(&self, path: &str) -> Vec<String> {
+        let parts: Vec<&str> = path.split('/').collect();
+        let mut allowed: Vec<String> = self
+            .routes
+            .iter()
+            .filter(|(segments, _)| {
+                segments.len() == parts.len()
+                    && segments.iter().zip(&parts).all(|(s, p)| {
+                        (s.starts_with('{') && s.ends_with('}') && !p.is_empty()) || s == p
+                    })
+            })
+            .flat_map(|(_, methods)| methods.iter().cloned())
+            .collect();
+        allowed.sort();
+        allowed.dedup();
+        allowed
+    }
+}
+
+/// Answers what no route took: the web front-end's files, else 405 for a known path, else 404.
+async fn fallback(req: HttpRequest, table: web::Data<RouteTable>) -> HttpResponse {
+    let path = req.path();
+    let is_read = req.method() == Method::GET || req.method() == Method::HEAD;
+    if is_read && !path.starts_with("/api/") {
+        if let Some(res) = assets::response(path) {
+            return res;
+        }
+    }
+    let allowed = table.allowed(path);
+    if allowed.is_empty() {
+        return ApiError::not_found(format!("nothing is at {path}")).error_response();
+    }
+    let mut err = ApiError::new(
+        icat_common::ErrorCode::MethodNotAllowed,
+        405,
+        format!("{path} answers {}", allowed.join(", ")),
+    );
+    err.allow = Some(allowed.join(", "));
+    err.error_response()
+}
+
+/// Puts the request id on every response and writes every denied request (403) to the audit trail.
+async fn request_context(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let request_id = req.extensions().get::<RequestId>().map(ToString::to_string);
+    let db = req.app_data::<web::Data<Db>>().cloned();
+    let target = format!("{} {}", req.method(), req.path());
+    let mut res = next.call(req).await?;
+    if res.status() == actix_web::http::StatusCode::FORBIDDEN {
+        let user = res.request().extensions().get::<AuthUser>().cloned();
+        if let (Some(db), Some(user)) = (db, user) {
+            let actor = Actor {
+                request_id: request_id.clone(),
+                ..user.actor()
+            };
+            let recorded = db
+                .run(move |conn| {
+                    Ok(icat_audit::record(
+                        conn,
+                        &actor,
+                        &NewEvent {
+                            action: "denied",
+                            entity: "request",
+                            entity_id: None,
+                            outcome: Outcome::Denied,
+                            changes: Some(serde_json::json!({ "request": target })),
+                        },
+                    )?)
+                })
+                .await;
+            if let Err(e) = recorded {
+                tracing::error!(error = %e, "could not audit a denied request");
+            }
+        }
+    }
+    if let Some(id) = request_id.and_then(|id| header::HeaderValue::from_str(&id).ok()) {
+        res.headers_mut()
+            .insert(header::HeaderName::from_static("x-request-id"), id);
+    }
+    Ok(res)
+}
+
+/// The content security policy: no inline scripts or styles, nothing from elsewhere, no framing.
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+    connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
+    frame-ancestors 'none'";
+
+/// Starts serving on a bound listener; the returned server runs until stopped or signalled
+/// (SIGTERM and SIGINT stop it gracefully, letting requests in flight finish).
+pub fn serve(state: State, listener: TcpListener, workers: usize) -> std::io::Result<Server> {
+    let doc = openapi();
+    let openapi_json = Arc::new(serde_json::to_vec(&doc).unwrap_or_default());
+    let table = web::Data::new(RouteTable::new(&doc));
+    let db = web::Data::new(state.db);
+    let auth = web::Data::new(state.auth);
+    let mut server = HttpServer::new(move || {
+        let openapi_json = openapi_json.clone();
+        let (app, _) = App::new()
+            .into_utoipa_app()
+            .configure(api)
+            .split_for_parts();
+        app.app_data(db.clone())
+            .app_data(auth.clone())
+            .app_data(table.clone())
+            .app_data(json_config(JSON_LIMIT))
+            .app_data(payload_config(JSON_LIMIT))
+            .app_data(query_config())
+            .app_data(path_config())
+            .route(
+                "/api/openapi.json",
+                web::get().to(move || {
+                    let body = openapi_json.clone();
+                    async move {
+                        HttpResponse::Ok()
+                            .content_type("application/json")
+                            .body(body.as_ref().clone())
+                    }
+                }),
+            )
+            .default_service(web::to(fallback))
+            .wrap(from_fn(request_context))
+            .wrap(
+                DefaultHeaders::new()
+                    .add((header::CONTENT_SECURITY_POLICY, CSP))
+                    .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                    .add((header::X_FRAME_OPTIONS, "DENY"))
+                    .add((header::REFERRER_POLICY, "no-referrer"))
+                    .add(("Cross-Origin-Opener-Policy", "same-origin"))
+                    .add(("Permissions-Policy", "camera=(), microphone=(), geolocation=()"))
+                    // Personal data: nothing is cached unless a route says otherwise.
+                    .add((header::CACHE_CONTROL, "no-store")),
+            )
+            .wrap(TracingLogger::default())
+    })
+    .shutdown_timeout(30);
+    if workers > 0 {
+        server = server.workers(workers);
+    }
+    Ok(server.listen(listener)?.run())
+}

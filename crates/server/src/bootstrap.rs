@@ -1,0 +1,118 @@
+//! Start-up work shared by `icat serve`, the CLI and the tests: open the database, migrate, seed the
+//! registry, settle the token key and make sure an admin exists.
+
+use crate::config::Settings;
+use anyhow::Context;
+use icat_audit::Actor;
+use icat_auth::password::{self, Hasher};
+use icat_auth::token::{TokenKeys, random_token};
+use icat_auth::users::{self, NewUser, Role};
+use icat_auth::AuthConfig;
+use icat_common::validate::Email;
+use icat_store::{Db, PoolOptions};
+
+/// What the running server shares with its handlers.
+#[derive(Clone)]
+pub struct State {
+    pub db: Db,
+    pub auth: AuthConfig,
+}
+
+/// Opens and migrates the database and seeds the member registry.
+pub async fn open_database(settings: &Settings) -> anyhow::Result<Db> {
+    let options = PoolOptions {
+        max_size: settings.db_pool_size.max(2),
+        ..PoolOptions::default()
+    };
+    let url = settings.database_url.clone();
+    let db = tokio::task::spawn_blocking(move || -> anyhow::Result<Db> {
+        let db = Db::connect(&url, options)
+            .map_err(|e| anyhow::anyhow!("cannot open the database: {e}"))?;
+        let applied = db
+            .migrate()
+            .map_err(|e| anyhow::anyhow!("cannot migrate the database: {e}"))?;
+        for name in applied {
+            tracing::info!(migration = %name, "applied migration");
+        }
+        Ok(db)
+    })
+    .await??;
+    let seeded = db.run(icat_agencies::seed_if_empty).await?;
+    if seeded > 0 {
+        tracing::info!(agencies = seeded, "seeded the ICAT member registry");
+    }
+    Ok(db)
+}
+
+/// Everything `icat serve` needs before it takes requests.
+pub async fn prepare(settings: &Settings) -> anyhow::Result<State> {
+    let db = open_database(settings).await?;
+    let secret = match &settings.jwt_secret {
+        Some(secret) => secret.clone(),
+        // Stored in the database, so every server sharing it signs with the same key.
+        None => {
+            let generated = format!("{}{}", random_token(), random_token());
+            db.run(move |conn| Ok(icat_store::setting_or_insert(conn, "jwt_secret", &generated)?))
+                .await?
+        }
+    };
+    let auth = AuthConfig {
+        keys: TokenKeys::new(&secret).context("the token key is not usable")?,
+        hasher: Hasher::new(settings.hash_concurrency),
+    };
+    let state = State { db, auth };
+    ensure_admin(&state, settings).await?;
+    Ok(state)
+}
+
+/// Creates the first admin when the database has no active one: from `ICAT_ADMIN_EMAIL` and
+/// `ICAT_ADMIN_PASSWORD` when both are set, otherwise with a generated password printed once.
+async fn ensure_admin(state: &State, settings: &Settings) -> anyhow::Result<()> {
+    if state.db.run(|conn| Ok(users::has_active_admin(conn)?)).await? {
+        return Ok(());
+    }
+    let email = settings
+        .admin_email
+        .clone()
+        .unwrap_or_else(|| "admin@icat.local".to_owned());
+    let (password, generated) = match &settings.admin_password {
+        Some(p) => (p.clone(), false),
+        None => (random_token()[..24].to_owned(), true),
+    };
+    create_admin(&state.db, &state.auth.hasher, &email, "ICAT secretariat", &password).await?;
+    if generated {
+        // Printed, not logged: logs are often shipped elsewhere; the terminal is the admin's.
+        println!(
+            "\nFirst admin created.\n  e-mail:   {email}\n  password: {password}\n\
+             Sign in and change this password; it is not shown again.\n"
+        );
+    } else {
+        tracing::info!(%email, "created the first admin from ICAT_ADMIN_EMAIL");
+    }
+    Ok(())
+}
+
+/// Creates an admin account (also `icat create-admin`).
+pub async fn create_admin(
+    db: &Db,
+    hasher: &Hasher,
+    email: &str,
+    name: &str,
+    password: &str,
+) -> anyhow::Result<()> {
+    let email = Email::parse(email).map_err(|m| anyhow::anyhow!("admin e-mail {m}"))?;
+    password::check_rules(password, Some(email.as_str()))
+        .map_err(|m| anyhow::anyhow!("admin password {m}"))?;
+    let password_hash = hasher.hash(password.to_owned()).await?;
+    let new = NewUser {
+        email: email.into_inner(),
+        name: name.to_owned(),
+        role: Role::Admin,
+        agency_id: None,
+        password_hash,
+    };
+    db.run(move |conn| users::create(conn, &Actor::default(), new))
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot create the admin: {}", e.detail))?;
+    Ok(())
+}

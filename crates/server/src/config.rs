@@ -1,0 +1,136 @@
+//! Server settings: an optional TOML file (`ICAT_CONFIG`, or `icat.toml` in the working folder),
+//! overridden field by field by the environment. Secrets are never printed.
+
+use anyhow::Context;
+use serde::Deserialize;
+use std::path::Path;
+
+/// Everything `icat serve` needs.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// A SQLite path or `sqlite://` URL, or a `postgres://` URL. Env: `DATABASE_URL`.
+    pub database_url: String,
+    /// Env: `ICAT_BIND`.
+    pub bind: String,
+    /// HS256 key of access tokens, 32 characters or more; generated and stored in the database on
+    /// first start when unset. Env: `ICAT_JWT_SECRET`.
+    pub jwt_secret: Option<String>,
+    /// `text` or `json`. Env: `ICAT_LOG_FORMAT`.
+    pub log_format: String,
+    /// A tracing filter such as `info` or `icat=debug,info`. Env: `ICAT_LOG`.
+    pub log: String,
+    /// Password hashes running at once (each holds 19 MiB). Env: `ICAT_HASH_CONCURRENCY`.
+    pub hash_concurrency: usize,
+    /// Database connections in the pool. Env: `ICAT_DB_POOL_SIZE`.
+    pub db_pool_size: u32,
+    /// HTTP worker threads; 0 means one per core. Env: `ICAT_WORKERS`.
+    pub workers: usize,
+    /// The first admin, created when the database has none. Env: `ICAT_ADMIN_EMAIL`.
+    pub admin_email: Option<String>,
+    /// Env: `ICAT_ADMIN_PASSWORD`; without it a password is generated and printed once.
+    pub admin_password: Option<String>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            database_url: "data/icat.db".into(),
+            bind: "127.0.0.1:8080".into(),
+            jwt_secret: None,
+            log_format: "text".into(),
+            log: "info".into(),
+            hash_concurrency: 2,
+            db_pool_size: 16,
+            workers: 0,
+            admin_email: None,
+            admin_password: None,
+        }
+    }
+}
+
+impl Settings {
+    /// Reads the file (if any), then the environment.
+    pub fn load() -> anyhow::Result<Settings> {
+        let explicit = std::env::var("ICAT_CONFIG").ok();
+        let path = explicit.clone().unwrap_or_else(|| "icat.toml".into());
+        let mut settings = if Path::new(&path).exists() {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read the config file {path}"))?;
+            toml::from_str(&text).with_context(|| format!("the config file {path} is not valid"))?
+        } else if let Some(missing) = explicit {
+            anyhow::bail!("ICAT_CONFIG names {missing}, which does not exist");
+        } else {
+            Settings::default()
+        };
+        settings.apply_env(|key| std::env::var(key).ok())?;
+        Ok(settings)
+    }
+
+    fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
+        let set = |target: &mut String, key: &str| {
+            if let Some(v) = var(key).filter(|v| !v.is_empty()) {
+                *target = v;
+            }
+        };
+        set(&mut self.database_url, "DATABASE_URL");
+        set(&mut self.bind, "ICAT_BIND");
+        set(&mut self.log_format, "ICAT_LOG_FORMAT");
+        set(&mut self.log, "ICAT_LOG");
+        if let Some(v) = var("ICAT_JWT_SECRET").filter(|v| !v.is_empty()) {
+            self.jwt_secret = Some(v);
+        }
+        if let Some(v) = var("ICAT_ADMIN_EMAIL").filter(|v| !v.is_empty()) {
+            self.admin_email = Some(v);
+        }
+        if let Some(v) = var("ICAT_ADMIN_PASSWORD").filter(|v| !v.is_empty()) {
+            self.admin_password = Some(v);
+        }
+        if let Some(v) = var("ICAT_HASH_CONCURRENCY") {
+            self.hash_concurrency = v.parse().context("ICAT_HASH_CONCURRENCY must be a number")?;
+        }
+        if let Some(v) = var("ICAT_DB_POOL_SIZE") {
+            self.db_pool_size = v.parse().context("ICAT_DB_POOL_SIZE must be a number")?;
+        }
+        if let Some(v) = var("ICAT_WORKERS") {
+            self.workers = v.parse().context("ICAT_WORKERS must be a number")?;
+        }
+        if !matches!(self.log_format.as_str(), "text" | "json") {
+            anyhow::bail!("ICAT_LOG_FORMAT must be text or json");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_overrides_defaults() {
+        let mut s = Settings::default();
+        let env = |k: &str| match k {
+            "DATABASE_URL" => Some("postgres://x/y".to_owned()),
+            "ICAT_BIND" => Some("0.0.0.0:9000".to_owned()),
+            _ => None,
+        };
+        assert!(s.apply_env(env).is_ok());
+        assert_eq!(s.database_url, "postgres://x/y");
+        assert_eq!(s.bind, "0.0.0.0:9000");
+        assert_eq!(s.log_format, "text");
+    }
+
+    #[test]
+    fn bad_values_are_refused() {
+        let mut s = Settings::default();
+        assert!(s.apply_env(|k| (k == "ICAT_LOG_FORMAT").then(|| "xml".to_owned())).is_err());
+        let mut s = Settings::default();
+        assert!(s.apply_env(|k| (k == "ICAT_WORKERS").then(|| "many".to_owned())).is_err());
+    }
+
+    #[test]
+    fn files_refuse_unknown_keys() {
+        assert!(toml::from_str::<Settings>("bind = \"127.0.0.1:1\"").is_ok());
+        assert!(toml::from_str::<Settings>("bnid = \"127.0.0.1:1\"").is_err());
+    }
+}

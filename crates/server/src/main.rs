@@ -1,0 +1,63 @@
+//! `icat`: the ICAT Workspace server and its administration commands.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use icat_server::{Settings, bootstrap, init_tracing};
+
+#[derive(Parser)]
+#[command(name = "icat", version, about = "The ICAT Workspace server")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Migrate, seed, create the first admin if there is none, and serve the API and web front-end.
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Create an admin account; the password comes from ICAT_ADMIN_PASSWORD or a prompt.
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "ICAT secretariat")]
+        name: String,
+    },
+}
+
+#[actix_web::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let settings = Settings::load()?;
+    init_tracing(&settings);
+    match cli.command {
+        Command::Serve => {
+            let state = bootstrap::prepare(&settings).await?;
+            let listener = std::net::TcpListener::bind(&settings.bind)
+                .with_context(|| format!("cannot listen on {}", settings.bind))?;
+            tracing::info!(
+                address = %settings.bind,
+                backend = state.db.backend().name(),
+                "serving the ICAT Workspace on http://{}",
+                settings.bind
+            );
+            icat_server::serve(state, listener, settings.workers)?.await?;
+        }
+        Command::Migrate => {
+            bootstrap::open_database(&settings).await?;
+            println!("The database is up to date.");
+        }
+        Command::CreateAdmin { email, name } => {
+            let password = match settings.admin_password.clone() {
+                Some(p) => p,
+                None => rpassword::prompt_password("Password for the new admin: ")?,
+            };
+            let db = bootstrap::open_database(&settings).await?;
+            let hasher = icat_auth::password::Hasher::new(1);
+            bootstrap::create_admin(&db, &hasher, &email, &name, &password).await?;
+            println!("Admin {email} created.");
+        }
+    }
+    Ok(())
+}

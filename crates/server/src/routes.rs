@@ -1,0 +1,113 @@
+//! The server's own routes: health, readiness and the audit trail (whose admin guard comes from
+//! `icat_auth`, which itself writes to the trail, so the route cannot live in `icat_audit`).
+
+use actix_web::{HttpResponse, get, web};
+use chrono::{NaiveDate, NaiveDateTime};
+use icat_auth::AuthUser;
+use icat_common::web::Problem;
+use icat_common::{ApiError, Page, PageParams};
+use icat_store::Db;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    /// `ok`, or `ready` for /readyz.
+    pub status: &'static str,
+}
+
+/// Liveness: the process answers.
+#[utoipa::path(tag = "health", responses((status = 200, description = "Alive", body = Health)))]
+#[get("/healthz")]
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(Health { status: "ok" })
+}
+
+/// Readiness: the database answers.
+#[utoipa::path(
+    tag = "health",
+    responses(
+        (status = 200, description = "Ready", body = Health),
+        (status = 503, description = "The database does not answer", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/readyz")]
+async fn readyz(db: web::Data<Db>) -> Result<HttpResponse, ApiError> {
+    use diesel::connection::SimpleConnection;
+    let ping = db.run(|conn| Ok(conn.batch_execute("SELECT 1")?));
+    match tokio::time::timeout(Duration::from_secs(3), ping).await {
+        Ok(Ok(())) => Ok(HttpResponse::Ok().json(Health { status: "ready" })),
+        _ => Err(ApiError::unavailable("the database does not answer")),
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    /// A user id or e-mail address.
+    pub actor: Option<String>,
+    /// `user`, `agency`, `session`, ...
+    pub entity: Option<String>,
+    /// `create`, `update`, `login`, `denied`, ...
+    pub action: Option<String>,
+    /// From this moment on: `YYYY-MM-DD` or RFC 3339.
+    pub from: Option<String>,
+    /// Up to this moment: `YYYY-MM-DD` (the whole day) or RFC 3339.
+    pub to: Option<String>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+/// A moment from a query value; a bare date means its start (or, for `to`, its end).
+fn moment(raw: &str, end_of_day: bool) -> Result<NaiveDateTime, ApiError> {
+    if let Ok(at) = chrono::DateTime::parse_from_rfc3339(raw) {
+        return Ok(at.naive_utc());
+    }
+    let day = NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        .map_err(|_| ApiError::bad_request("from and to must be dates (YYYY-MM-DD) or RFC 3339 times"))?;
+    let time = if end_of_day {
+        day.and_hms_micro_opt(23, 59, 59, 999_999)
+    } else {
+        day.and_hms_opt(0, 0, 0)
+    };
+    time.ok_or_else(|| ApiError::bad_request("not a valid date"))
+}
+
+/// The audit trail, newest first (admin). Every write, sign-in attempt and denied request.
+#[utoipa::path(
+    tag = "audit",
+    security(("bearer" = [])),
+    params(AuditQuery),
+    responses(
+        (status = 200, description = "A page of events", body = Page<icat_audit::Event>),
+        (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/api/v1/audit")]
+async fn audit_list(
+    db: web::Data<Db>,
+    user: AuthUser,
+    query: web::Query<AuditQuery>,
+) -> Result<HttpResponse, ApiError> {
+    user.require_admin()?;
+    let q = query.into_inner();
+    let page = PageParams::new(q.page, q.per_page)?;
+    let filter = icat_audit::Filter {
+        actor: q.actor,
+        entity: q.entity,
+        action: q.action,
+        from: q.from.as_deref().map(|f| moment(f, false)).transpose()?,
+        to: q.to.as_deref().map(|t| moment(t, true)).transpose()?,
+    };
+    let page = db.run(move |conn| icat_audit::list(conn, &filter, page)).await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// Registers the server's own routes.
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(healthz).service(readyz).service(audit_list);
+}

@@ -1,0 +1,316 @@
+//! The database layer: the portable diesel schema, a connection enum over SQLite (embedded default)
+//! and PostgreSQL (for deployments that outgrow one machine), an r2d2 pool, embedded migrations,
+//! and [`Db::run`], the one helper every query goes through.
+//!
+//! May depend on `icat_common` only, and never on actix-web (checked by `make lint`): the blocking
+//! pool it uses is tokio's, which is the one actix-web runs on.
+
+pub mod schema;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection, R2D2Connection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use icat_common::ApiError;
+use std::time::Duration;
+
+/// A connection to either backend; query code is written once against this type.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Sqlite(diesel::SqliteConnection),
+    Pg(diesel::PgConnection),
+}
+
+/// Which database a URL names. Chosen from the scheme, never by trying each backend in turn
+/// (SQLite would accept any string as a file name).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn of_url(url: &str) -> Backend {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// The file path of a SQLite URL: `sqlite://data/icat.db`, `sqlite:data/icat.db` or a bare path.
+pub fn sqlite_path(url: &str) -> &str {
+    url.strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url)
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
+
+/// Per-connection SQLite settings: they do not persist in the file, so every pooled connection gets
+/// them. WAL lets readers run beside the one writer; the busy timeout makes writers queue instead of
+/// failing.
+const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;";
+
+/// Opens connections of the backend the URL names.
+#[derive(Debug)]
+pub struct Manager {
+    url: String,
+    backend: Backend,
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, r2d2::Error> {
+        match self.backend {
+            Backend::Sqlite => {
+                let mut conn = diesel::SqliteConnection::establish(sqlite_path(&self.url))
+                    .map_err(r2d2::Error::ConnectionError)?;
+                conn.batch_execute(SQLITE_PRAGMAS)
+                    .map_err(r2d2::Error::QueryError)?;
+                Ok(DbConn::Sqlite(conn))
+            }
+            Backend::Postgres => diesel::PgConnection::establish(&self.url)
+                .map(DbConn::Pg)
+                .map_err(r2d2::Error::ConnectionError),
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
+        conn.ping().map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        conn.is_broken()
+    }
+}
+
+pub type Pool = r2d2::Pool<Manager>;
+pub type PooledConn = r2d2::PooledConnection<Manager>;
+
+/// The shared handle to the database.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool,
+    backend: Backend,
+}
+
+/// Pool settings.
+#[derive(Clone, Copy, Debug)]
+pub struct PoolOptions {
+    pub max_size: u32,
+    /// How long a request waits for a free connection before it is answered 503.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for PoolOptions {
+    fn default() -> Self {
+        Self {
+            max_size: 16,
+            acquire_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+impl Db {
+    /// Opens a pool on the database the URL names, creating a SQLite file's folder when missing.
+    pub fn connect(url: &str, options: PoolOptions) -> Result<Db, BoxError> {
+        let backend = Backend::of_url(url);
+        if backend == Backend::Sqlite {
+            let path = std::path::Path::new(sqlite_path(url));
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)?;
+            }
+        }
+        let manager = Manager {
+            url: url.to_owned(),
+            backend,
+        };
+        let pool = r2d2::Pool::builder()
+            .max_size(options.max_size)
+            .min_idle(Some(1))
+            .connection_timeout(options.acquire_timeout)
+            .build(manager)?;
+        Ok(Db { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// A connection for code that runs outside the server (CLI, tests).
+    pub fn get(&self) -> Result<PooledConn, ApiError> {
+        self.pool
+            .get()
+            .map_err(|e| ApiError::unavailable(format!("no database connection available: {e}")))
+    }
+
+    /// Runs `f` with a pooled connection on the blocking thread pool, so database work never stalls
+    /// the async workers. Every query of a request goes through here.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let db = self.clone();
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || {
+            let _entered = span.enter();
+            let mut conn = db.get()?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(ApiError::internal)?
+    }
+
+    /// Brings the schema up to date; several servers starting at once on one PostgreSQL take turns.
+    pub fn migrate(&self) -> Result<Vec<String>, BoxError> {
+        let mut conn = self.pool.get()?;
+        migrate(&mut conn)
+    }
+}
+
+/// Applies pending migrations and returns their names.
+pub fn migrate(conn: &mut DbConn) -> Result<Vec<String>, BoxError> {
+    let names = |v: Vec<diesel::migration::MigrationVersion<'_>>| -> Vec<String> {
+        v.iter().map(ToString::to_string).collect()
+    };
+    match conn {
+        DbConn::Sqlite(c) => Ok(names(c.run_pending_migrations(SQLITE_MIGRATIONS)?)),
+        DbConn::Pg(c) => {
+            // An advisory lock, so two servers starting together do not both apply a migration.
+            c.batch_execute("SELECT pg_advisory_lock(72830019)")?;
+            let applied = c.run_pending_migrations(POSTGRES_MIGRATIONS).map(names);
+            c.batch_execute("SELECT pg_advisory_unlock(72830019)")?;
+            applied
+        }
+    }
+}
+
+/// Reverts every migration (used by tests that prove migrations go down and up again cleanly).
+pub fn revert_all(conn: &mut DbConn) -> Result<Vec<String>, BoxError> {
+    let names = |v: Vec<diesel::migration::MigrationVersion<'_>>| -> Vec<String> {
+        v.iter().map(ToString::to_string).collect()
+    };
+    match conn {
+        DbConn::Sqlite(c) => Ok(names(c.revert_all_migrations(SQLITE_MIGRATIONS)?)),
+        DbConn::Pg(c) => Ok(names(c.revert_all_migrations(POSTGRES_MIGRATIONS)?)),
+    }
+}
+
+/// Runs `f` in a write transaction. On SQLite the transaction is `BEGIN IMMEDIATE`: it takes the
+/// write lock up front (queueing on the busy timeout), because a deferred transaction that turns
+/// into a write fails at once with SQLITE_BUSY whatever the timeout. Inside another transaction it
+/// becomes a savepoint.
+pub fn write<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    let began = match conn {
+        DbConn::Pg(_) => return conn.transaction(f),
+        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE"),
+    };
+    match began {
+        Ok(()) => {}
+        Err(diesel::result::Error::AlreadyInTransaction) => return conn.transaction(f),
+        Err(e) => return Err(e.into()),
+    }
+    let outcome = f(conn);
+    let DbConn::Sqlite(c) = conn else {
+        unreachable!("the PostgreSQL case returned above")
+    };
+    match outcome {
+        Ok(value) => match AnsiTransactionManager::commit_transaction(c) {
+            Ok(()) => Ok(value),
+            Err(e) => {
+                let _ = AnsiTransactionManager::rollback_transaction(c);
+                Err(e.into())
+            }
+        },
+        Err(e) => {
+            let _ = AnsiTransactionManager::rollback_transaction(c);
+            Err(e)
+        }
+    }
+}
+
+/// Reads a stored setting.
+pub fn setting(conn: &mut DbConn, key: &str) -> QueryResult<Option<String>> {
+    use schema::settings::dsl;
+    dsl::settings
+        .find(key)
+        .select(dsl::value)
+        .first(conn)
+        .optional()
+}
+
+/// Stores a setting unless one exists, and returns the stored value: of several servers starting
+/// together, the first one's value wins and all use it.
+pub fn setting_or_insert(conn: &mut DbConn, key: &str, value: &str) -> QueryResult<String> {
+    use schema::settings::dsl;
+    if let Some(existing) = setting(conn, key)? {
+        return Ok(existing);
+    }
+    let inserted = diesel::insert_into(dsl::settings)
+        .values((dsl::key.eq(key), dsl::value.eq(value)))
+        .execute(conn);
+    match inserted {
+        Ok(_) => Ok(value.to_owned()),
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => setting(conn, key)?.ok_or(diesel::result::Error::NotFound),
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_comes_from_the_scheme() {
+        assert_eq!(Backend::of_url("postgres://u@h/db"), Backend::Postgres);
+        assert_eq!(Backend::of_url("postgresql://u@h/db"), Backend::Postgres);
+        assert_eq!(Backend::of_url("data/icat.db"), Backend::Sqlite);
+        assert_eq!(Backend::of_url("sqlite://data/icat.db"), Backend::Sqlite);
+        assert_eq!(sqlite_path("sqlite://data/icat.db"), "data/icat.db");
+        assert_eq!(sqlite_path("sqlite:///tmp/x.db"), "/tmp/x.db");
+        assert_eq!(sqlite_path("x.db"), "x.db");
+    }
+}
+
+diesel::define_sql_function! {
+    /// SQL `lower()`, the same on both backends for ASCII text.
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// A LIKE pattern that finds `text` anywhere, lower-cased, with `%`, `_` and `\` escaped so they
+/// match literally (use with `.escape('\\')`).
+pub fn contains_pattern(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('%');
+    for c in text.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}

@@ -1,0 +1,8 @@
+DROP FUNCTION IF EXISTS audit_events_append_only CASCADE;
+DROP TABLE audit_events;
+DROP TABLE settings;
+DROP TABLE login_throttle;
+DROP TABLE refresh_tokens;
+DROP TABLE sessions;
+DROP TABLE users;
+DROP TABLE agencies;

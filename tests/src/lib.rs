@@ -1,1 +1,332 @@
-//! placeholder
+//! Test harness for the black-box API tests: each test gets the real `icat` server on a free port
+//! of 127.0.0.1 over a fresh database of its own (a temporary SQLite file, or a new PostgreSQL
+//! database when `ICAT_TEST_PG_URL` is set), and talks to it over real HTTP.
+
+use diesel::RunQueryDsl;
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use icat_server::{Settings, State};
+use icat_store::Db;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use std::path::PathBuf;
+
+pub const ADMIN_EMAIL: &str = "secretariat@icat.test";
+pub const ADMIN_PASSWORD: &str = "a long secretariat passphrase";
+/// A password that meets the rules, for accounts the tests create.
+pub const PASSWORD: &str = "correct staple horse battery";
+
+/// Which database a test runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Removes the test's database when the test ends.
+enum Cleanup {
+    Dir(PathBuf),
+    PgDatabase { admin_url: String, name: String },
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        match self {
+            Cleanup::Dir(dir) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Cleanup::PgDatabase { admin_url, name } => {
+                if let Ok(mut conn) = diesel::PgConnection::establish(admin_url) {
+                    let _ = conn
+                        .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
+                }
+            }
+        }
+    }
+}
+
+/// A running server and a client for it.
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub db: Db,
+    pub backend: Backend,
+    pub database_url: String,
+    _cleanup: Cleanup,
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The `code` of a problem-details answer, after checking it is one.
+    pub fn code(&self) -> &str {
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json"),
+            "not a problem: {} {}",
+            self.status,
+            self.text
+        );
+        self.body["code"].as_str().unwrap_or_default()
+    }
+
+    pub fn etag(&self) -> String {
+        self.header("etag").unwrap_or_default().to_owned()
+    }
+}
+
+/// A signed-in session.
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub access: String,
+    pub refresh: String,
+    pub user: Value,
+}
+
+impl TestApp {
+    pub async fn start(backend: Backend) -> Option<TestApp> {
+        let (database_url, cleanup) = match backend {
+            Backend::Sqlite => {
+                let dir = std::env::temp_dir().join(format!("icat-test-{}", uuid::Uuid::new_v4()));
+                let url = dir.join("icat.db").display().to_string();
+                (url, Cleanup::Dir(dir))
+            }
+            Backend::Postgres => {
+                let admin_url = std::env::var("ICAT_TEST_PG_URL")
+                    .ok()
+                    .filter(|u| !u.is_empty())?;
+                let name = format!("icat_test_{}", uuid::Uuid::new_v4().simple());
+                let mut conn = diesel::PgConnection::establish(&admin_url)
+                    .unwrap_or_else(|e| panic!("ICAT_TEST_PG_URL does not connect: {e}"));
+                conn.batch_execute(&format!("CREATE DATABASE \"{name}\""))
+                    .unwrap_or_else(|e| panic!("cannot create a test database: {e}"));
+                let url = match admin_url.rfind('/') {
+                    Some(i) if i > "postgres://".len() => format!("{}/{name}", &admin_url[..i]),
+                    _ => format!("{admin_url}/{name}"),
+                };
+                (url, Cleanup::PgDatabase { admin_url, name })
+            }
+        };
+        let settings = Settings {
+            database_url: database_url.clone(),
+            bind: "127.0.0.1:0".into(),
+            jwt_secret: Some("test-secret-test-secret-test-secret-0123".into()),
+            admin_email: Some(ADMIN_EMAIL.into()),
+            admin_password: Some(ADMIN_PASSWORD.into()),
+            hash_concurrency: 2,
+            db_pool_size: 8,
+            workers: 1,
+            ..Settings::default()
+        };
+        let state: State = icat_server::prepare(&settings)
+            .await
+            .unwrap_or_else(|e| panic!("the server does not start: {e:#}"));
+        let db = state.db.clone();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+        let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
+        let server = icat_server::serve(state, listener, 1).unwrap_or_else(|e| panic!("{e}"));
+        tokio::spawn(server);
+        Some(TestApp {
+            base: format!("http://127.0.0.1:{port}"),
+            client: reqwest::Client::new(),
+            db,
+            backend,
+            database_url,
+            _cleanup: cleanup,
+        })
+    }
+
+    /// Sends a request; `body` is sent as JSON when given.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let res = req
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("request failed: {e}"));
+        let status = res.status();
+        let headers = res.headers().clone();
+        let text = res.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Reply {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Reply {
+        self.send(Method::GET, path, Some(token), None, &[]).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: &Value) -> Reply {
+        self.send(Method::POST, path, Some(token), Some(body), &[])
+            .await
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, etag: &str, body: &Value) -> Reply {
+        self.send(
+            Method::PATCH,
+            path,
+            Some(token),
+            Some(body),
+            &[("if-match", etag)],
+        )
+        .await
+    }
+
+    pub async fn try_login(&self, email: &str, password: &str) -> Reply {
+        let body = json!({"email": email, "password": password});
+        self.send(Method::POST, "/api/v1/auth/login", None, Some(&body), &[])
+            .await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Session {
+        let r = self.try_login(email, password).await;
+        assert_eq!(r.status, StatusCode::OK, "login of {email}: {}", r.text);
+        Session {
+            access: r.body["access_token"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            refresh: r.body["refresh_token"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            user: r.body["user"].clone(),
+        }
+    }
+
+    pub async fn admin(&self) -> Session {
+        self.login(ADMIN_EMAIL, ADMIN_PASSWORD).await
+    }
+
+    /// The id of a seeded agency.
+    pub async fn agency_id(&self, acronym: &str) -> String {
+        let admin = self.admin().await;
+        let r = self
+            .get(&format!("/api/v1/agencies/{acronym}"), &admin.access)
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        r.body["id"].as_str().unwrap_or_default().to_owned()
+    }
+
+    /// Creates a user of a role in an agency (by acronym) and signs them in.
+    pub async fn user(&self, role: &str, acronym: Option<&str>) -> Session {
+        let admin = self.admin().await;
+        let agency_id = match acronym {
+            Some(a) => Value::String(self.agency_id(a).await),
+            None => Value::Null,
+        };
+        let email = format!("{role}.{}@icat.test", uuid::Uuid::new_v4().simple());
+        let r = self
+            .post(
+                "/api/v1/users",
+                &admin.access,
+                &json!({"email": email, "name": format!("A {role}"), "role": role,
+                        "agency_id": agency_id, "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        self.login(&email, PASSWORD).await
+    }
+
+    /// A fingerprint of the data that writes change: row counts and version sums of the editable
+    /// tables. Equal before and after a denied request means the request changed nothing.
+    pub async fn fingerprint(&self) -> Vec<(String, i64, i64)> {
+        self.db
+            .run(|conn| {
+                let mut out = Vec::new();
+                for table in ["agencies", "users"] {
+                    let row: Counts = diesel::sql_query(format!(
+                        "SELECT COUNT(*) AS n, COALESCE(SUM(version), 0) AS v FROM {table}"
+                    ))
+                    .get_result(conn)?;
+                    out.push((table.to_owned(), row.n, row.v));
+                }
+                let row: Counts =
+                    diesel::sql_query("SELECT COUNT(*) AS n, COUNT(revoked_at) AS v FROM sessions")
+                        .get_result(conn)?;
+                out.push(("sessions".to_owned(), row.n, row.v));
+                Ok(out)
+            })
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// How many audit events match an action and outcome.
+    pub async fn audit_count(&self, action: &str, outcome: &str) -> i64 {
+        let (action, outcome) = (action.to_owned(), outcome.to_owned());
+        self.db
+            .run(move |conn| {
+                use icat_store::schema::audit_events::dsl;
+                Ok(dsl::audit_events
+                    .filter(dsl::action.eq(action))
+                    .filter(dsl::outcome.eq(outcome))
+                    .count()
+                    .get_result::<i64>(conn)?)
+            })
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+}
+
+#[derive(QueryableByName)]
+struct Counts {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    v: i64,
+}
+
+/// Runs a test body once on SQLite and once on PostgreSQL (the latter only when
+/// `ICAT_TEST_PG_URL` is set; `make test` in CI always sets it).
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    let app = icat_tests::TestApp::start(icat_tests::Backend::Sqlite).await;
+                    super::$name(app.unwrap_or_else(|| unreachable!())).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    match icat_tests::TestApp::start(icat_tests::Backend::Postgres).await {
+                        Some(app) => super::$name(app).await,
+                        None => eprintln!("ICAT_TEST_PG_URL is not set: PostgreSQL run skipped"),
+                    }
+                }
+            }
+        )*
+    };
+}

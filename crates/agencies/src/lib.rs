@@ -12,8 +12,8 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use icat_audit::{Actor, NewEvent};
 use icat_common::{ApiError, Page, PageParams};
-use icat_store::{DbConn, lower};
 use icat_store::schema::agencies;
+use icat_store::{DbConn, lower};
 use serde::Serialize;
 
 /// What kind of organisation a member is.
@@ -121,7 +121,11 @@ pub struct Filter {
     pub q: Option<String>,
 }
 
-pub fn list(conn: &mut DbConn, filter: &Filter, page: PageParams) -> Result<Page<Agency>, ApiError> {
+pub fn list(
+    conn: &mut DbConn,
+    filter: &Filter,
+    page: PageParams,
+) -> Result<Page<Agency>, ApiError> {
     let query = || {
         let mut q = agencies::table.into_boxed();
         if let Some(wg) = filter.working_group {
@@ -151,7 +155,11 @@ pub fn list(conn: &mut DbConn, filter: &Filter, page: PageParams) -> Result<Page
         .offset(page.offset())
         .select(AgencyRow::as_select())
         .load(conn)?;
-    Ok(Page::new(rows.into_iter().map(Agency::from).collect(), total, page))
+    Ok(Page::new(
+        rows.into_iter().map(Agency::from).collect(),
+        total,
+        page,
+    ))
 }
 
 /// A validated new member.
@@ -240,10 +248,10 @@ pub fn update(
             .map(Agency::from)
             .ok_or_else(|| ApiError::not_found("no agency has this id"))?;
         let expected = check_version(before.version)?;
-        if let Some(acronym) = &patch.acronym {
-            if acronym_taken(conn, acronym, Some(id))? {
-                return Err(conflict_acronym());
-            }
+        if let Some(acronym) = &patch.acronym
+            && acronym_taken(conn, acronym, Some(id))?
+        {
+            return Err(conflict_acronym());
         }
         let updated = diesel::update(
             agencies::table
@@ -264,7 +272,11 @@ pub fn update(
             &serde_json::to_value(&before).unwrap_or_default(),
             &serde_json::to_value(&after).unwrap_or_default(),
         );
-        icat_audit::record(conn, actor, &NewEvent::success("update", "agency", id).with_changes(changes))?;
+        icat_audit::record(
+            conn,
+            actor,
+            &NewEvent::success("update", "agency", id).with_changes(changes),
+        )?;
         Ok(after)
     })
 }
@@ -323,7 +335,15 @@ mod tests {
     fn seed_data_parses() {
         let members = seed_members().unwrap_or_default();
         assert!(members.len() >= 13);
-        assert!(members.iter().any(|m| m.acronym == "UNODC" && m.working_group));
-        assert!(members.iter().any(|m| m.acronym == "INTERPOL" && m.kind == Kind::Intergovernmental));
+        assert!(
+            members
+                .iter()
+                .any(|m| m.acronym == "UNODC" && m.working_group)
+        );
+        assert!(
+            members
+                .iter()
+                .any(|m| m.acronym == "INTERPOL" && m.kind == Kind::Intergovernmental)
+        );
     }
 }

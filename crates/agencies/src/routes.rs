@@ -149,8 +149,14 @@ async fn create_agency(
         website,
         joined_on,
     };
-    let agency = db.run(move |conn| crate::create(conn, &user.actor(), new)).await?;
-    Ok(created(&format!("/api/v1/agencies/{}", agency.id), agency.version, &agency))
+    let agency = db
+        .run(move |conn| crate::create(conn, &user.actor(), new))
+        .await?;
+    Ok(created(
+        &format!("/api/v1/agencies/{}", agency.id),
+        agency.version,
+        &agency,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -206,8 +212,14 @@ async fn update_agency(
     let body = body.into_inner();
     let mut v = Violations::new();
     let patch = AgencyPatch {
-        acronym: body.acronym.as_deref().and_then(|a| v.check("acronym", validate::text(a, 20))),
-        name: body.name.as_deref().and_then(|n| v.check("name", validate::text(n, 300))),
+        acronym: body
+            .acronym
+            .as_deref()
+            .and_then(|a| v.check("acronym", validate::text(a, 20))),
+        name: body
+            .name
+            .as_deref()
+            .and_then(|n| v.check("name", validate::text(n, 300))),
         kind: body
             .kind
             .as_deref()
@@ -229,7 +241,13 @@ async fn update_agency(
     v.into_result()?;
     let agency = db
         .run(move |conn| {
-            crate::update(conn, &user.actor(), &id, |current| if_match.expected(current), patch)
+            crate::update(
+                conn,
+                &user.actor(),
+                &id,
+                |current| if_match.expected(current),
+                patch,
+            )
         })
         .await?;
     Ok(with_etag(agency.version, &agency))

@@ -175,7 +175,11 @@ pub fn list(conn: &mut DbConn, filter: &Filter, page: PageParams) -> Result<Page
         .offset(page.offset())
         .select(EventRow::as_select())
         .load(conn)?;
-    Ok(Page::new(rows.into_iter().map(Event::from).collect(), total, page))
+    Ok(Page::new(
+        rows.into_iter().map(Event::from).collect(),
+        total,
+        page,
+    ))
 }
 
 /// The fields that differ between two JSON objects, as `{field: {"from": old, "to": new}}`: what an
@@ -186,10 +190,7 @@ pub fn diff(before: &serde_json::Value, after: &serde_json::Value) -> serde_json
         for (key, new) in a {
             let old = b.get(key).unwrap_or(&serde_json::Value::Null);
             if old != new && key != "version" && key != "updated_at" {
-                changes.insert(
-                    key.clone(),
-                    serde_json::json!({ "from": old, "to": new }),
-                );
+                changes.insert(key.clone(), serde_json::json!({ "from": old, "to": new }));
             }
         }
     }

@@ -42,7 +42,9 @@ impl AuthUser {
         if self.is_admin() {
             Ok(())
         } else {
-            Err(ApiError::forbidden("only the ICAT secretariat (admin) may do this"))
+            Err(ApiError::forbidden(
+                "only the ICAT secretariat (admin) may do this",
+            ))
         }
     }
 
@@ -54,7 +56,9 @@ impl AuthUser {
             Role::Editor => Err(ApiError::forbidden(
                 "editors may change only their own agency's records",
             )),
-            Role::Viewer => Err(ApiError::forbidden("viewers may read but not change records")),
+            Role::Viewer => Err(ApiError::forbidden(
+                "viewers may read but not change records",
+            )),
         }
     }
 
@@ -91,11 +95,13 @@ fn bearer(req: &HttpRequest) -> Result<&str, ApiError> {
         .ok_or_else(|| ApiError::unauthorized("sign in first: this route needs a bearer token"))?
         .to_str()
         .map_err(|_| ApiError::unauthorized("the Authorization header is not valid"))?;
-    let (scheme, token) = value
-        .split_once(' ')
-        .ok_or_else(|| ApiError::unauthorized("the Authorization header must be `Bearer <token>`"))?;
+    let (scheme, token) = value.split_once(' ').ok_or_else(|| {
+        ApiError::unauthorized("the Authorization header must be `Bearer <token>`")
+    })?;
     if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
-        return Err(ApiError::unauthorized("the Authorization header must be `Bearer <token>`"));
+        return Err(ApiError::unauthorized(
+            "the Authorization header must be `Bearer <token>`",
+        ));
     }
     Ok(token.trim())
 }

@@ -32,7 +32,8 @@ pub fn check_rules(password: &str, email: Option<&str>) -> Result<(), String> {
         return Err(format!("must be at most {MAX_LEN} characters"));
     }
     let lower = password.to_lowercase();
-    let stem = lower.trim_matches(|c: char| c.is_ascii_digit() || c.is_ascii_punctuation() || c == ' ');
+    let stem =
+        lower.trim_matches(|c: char| c.is_ascii_digit() || c.is_ascii_punctuation() || c == ' ');
     let first = lower.chars().next();
     let one_char_repeated = first.is_some_and(|f| lower.chars().all(|c| c == f));
     let is_email = email.is_some_and(|e| {
@@ -86,7 +87,8 @@ impl Hasher {
 
     /// True when the password matches the stored hash. A hash that does not parse never matches.
     pub async fn verify(&self, password: String, hash: String) -> Result<bool, ApiError> {
-        self.blocking(move || Ok(verify_now(&password, &hash))).await
+        self.blocking(move || Ok(verify_now(&password, &hash)))
+            .await
     }
 
     /// Spends the time of one verification without a stored hash, so that an unknown e-mail

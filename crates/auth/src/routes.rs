@@ -93,7 +93,12 @@ async fn login(
         .await?
     };
     let matches = match &user {
-        Some(u) => config.hasher.verify(password, u.password_hash.clone()).await?,
+        Some(u) => {
+            config
+                .hasher
+                .verify(password, u.password_hash.clone())
+                .await?
+        }
         None => {
             config.hasher.waste(password).await?;
             false
@@ -108,7 +113,11 @@ async fn login(
                         let (sid, refresh_token) = sessions::open(conn, &user.id)?;
                         let mut actor = actor;
                         actor.user_id = Some(user.id.clone());
-                        icat_audit::record(conn, &actor, &NewEvent::success("login", "user", &user.id))?;
+                        icat_audit::record(
+                            conn,
+                            &actor,
+                            &NewEvent::success("login", "user", &user.id),
+                        )?;
                         Ok::<_, ApiError>((User::from(user), sid, refresh_token))
                     })
                 })
@@ -170,12 +179,19 @@ async fn refresh(
 ) -> Result<HttpResponse, ApiError> {
     let presented = body.into_inner().refresh_token;
     let actor = anonymous_actor(&req, None);
-    let rotation = db.run(move |conn| sessions::rotate(conn, &presented)).await?;
+    let rotation = db
+        .run(move |conn| sessions::rotate(conn, &presented))
+        .await?;
     match rotation {
-        Rotation::Rotated { user, session_id, refresh_token } => {
-            tokens(&config, User::from(user), &session_id, refresh_token)
-        }
-        Rotation::Reused { user_id, session_id } => {
+        Rotation::Rotated {
+            user,
+            session_id,
+            refresh_token,
+        } => tokens(&config, User::from(user), &session_id, refresh_token),
+        Rotation::Reused {
+            user_id,
+            session_id,
+        } => {
             tracing::warn!(%session_id, "refresh token reused; session revoked");
             db.run(move |conn| {
                 let mut actor = actor;
@@ -193,9 +209,13 @@ async fn refresh(
                 )?)
             })
             .await?;
-            Err(ApiError::unauthorized("this refresh token was already used; the session has ended"))
+            Err(ApiError::unauthorized(
+                "this refresh token was already used; the session has ended",
+            ))
         }
-        Rotation::Invalid => Err(ApiError::unauthorized("the refresh token is not valid; sign in again")),
+        Rotation::Invalid => Err(ApiError::unauthorized(
+            "the refresh token is not valid; sign in again",
+        )),
     }
 }
 
@@ -213,7 +233,11 @@ async fn logout(db: web::Data<Db>, user: AuthUser) -> Result<HttpResponse, ApiEr
     db.run(move |conn| {
         icat_store::write(conn, |conn| {
             sessions::revoke(conn, &user.session_id)?;
-            icat_audit::record(conn, &user.actor(), &NewEvent::success("logout", "session", &user.session_id))?;
+            icat_audit::record(
+                conn,
+                &user.actor(),
+                &NewEvent::success("logout", "session", &user.session_id),
+            )?;
             Ok(())
         })
     })
@@ -262,7 +286,10 @@ async fn change_password(
     user: AuthUser,
     body: web::Json<PasswordChange>,
 ) -> Result<HttpResponse, ApiError> {
-    let PasswordChange { current_password, new_password } = body.into_inner();
+    let PasswordChange {
+        current_password,
+        new_password,
+    } = body.into_inner();
     let (row, email) = {
         let (id, email) = (user.id.clone(), user.email.clone());
         let row = db
@@ -273,15 +300,24 @@ async fn change_password(
             .await?;
         (row, user.email.clone())
     };
-    if !config.hasher.verify(current_password, row.password_hash).await? {
+    if !config
+        .hasher
+        .verify(current_password, row.password_hash)
+        .await?
+    {
         db.run(move |conn| throttle::fail(conn, &email)).await?;
-        return Err(ApiError::invalid_field("current_password", "is not your current password"));
+        return Err(ApiError::invalid_field(
+            "current_password",
+            "is not your current password",
+        ));
     }
     password::check_rules(&new_password, Some(&row.email))
         .map_err(|m| ApiError::invalid_field("new_password", m))?;
     let hash = config.hasher.hash(new_password).await?;
-    db.run(move |conn| users::set_password(conn, &user.actor(), &user.id, &hash, Some(&user.session_id)))
-        .await?;
+    db.run(move |conn| {
+        users::set_password(conn, &user.actor(), &user.id, &hash, Some(&user.session_id))
+    })
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -380,7 +416,10 @@ async fn create_user(
     let email = v.check("email", Email::parse(&body.email));
     let name = v.check("name", validate::text(&body.name, 200));
     let role = v.check("role", parse_role(&body.role));
-    v.check("password", password::check_rules(&body.password, email.as_ref().map(Email::as_str)));
+    v.check(
+        "password",
+        password::check_rules(&body.password, email.as_ref().map(Email::as_str)),
+    );
     v.into_result()?;
     let (Some(email), Some(name), Some(role)) = (email, name, role) else {
         return Err(ApiError::internal("validated fields missing"));
@@ -393,7 +432,9 @@ async fn create_user(
         agency_id: body.agency_id,
         password_hash,
     };
-    let created_user = db.run(move |conn| users::create(conn, &user.actor(), new)).await?;
+    let created_user = db
+        .run(move |conn| users::create(conn, &user.actor(), new))
+        .await?;
     Ok(created(
         &format!("/api/v1/users/{}", created_user.id),
         created_user.version,
@@ -470,8 +511,14 @@ async fn update_user(
     let if_match = require_if_match(&req)?;
     let body = body.into_inner();
     let mut v = Violations::new();
-    let name = body.name.as_deref().and_then(|n| v.check("name", validate::text(n, 200)));
-    let role = body.role.as_deref().and_then(|r| v.check("role", parse_role(r)));
+    let name = body
+        .name
+        .as_deref()
+        .and_then(|n| v.check("name", validate::text(n, 200)));
+    let role = body
+        .role
+        .as_deref()
+        .and_then(|r| v.check("role", parse_role(r)));
     v.into_result()?;
     let patch = UserPatch {
         name,
@@ -481,7 +528,13 @@ async fn update_user(
     };
     let updated = db
         .run(move |conn| {
-            users::update(conn, &user.actor(), &id, |current| if_match.expected(current), patch)
+            users::update(
+                conn,
+                &user.actor(),
+                &id,
+                |current| if_match.expected(current),
+                patch,
+            )
         })
         .await?;
     Ok(with_etag(updated.version, &updated))

@@ -28,7 +28,11 @@ pub fn open(conn: &mut DbConn, user_id: &str) -> QueryResult<(String, String)> {
     Ok((session_id, refresh))
 }
 
-fn new_refresh_token(conn: &mut DbConn, session_id: &str, now: NaiveDateTime) -> QueryResult<String> {
+fn new_refresh_token(
+    conn: &mut DbConn,
+    session_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<String> {
     let token = token::random_token();
     diesel::insert_into(refresh_tokens::table)
         .values((
@@ -43,7 +47,11 @@ fn new_refresh_token(conn: &mut DbConn, session_id: &str, now: NaiveDateTime) ->
 /// What a refresh attempt found.
 pub enum Rotation {
     /// A new refresh token for the session, and the session's user.
-    Rotated { user: UserRow, session_id: String, refresh_token: String },
+    Rotated {
+        user: UserRow,
+        session_id: String,
+        refresh_token: String,
+    },
     /// The token had been used already: the session is now revoked.
     Reused { user_id: String, session_id: String },
     /// Unknown token, or a session that has ended.
@@ -86,13 +94,20 @@ pub fn rotate(conn: &mut DbConn, presented: &str) -> Result<Rotation, ApiError> 
         };
         if marked == 0 {
             revoke(conn, &session_id)?;
-            return Ok(Rotation::Reused { user_id: user.id, session_id });
+            return Ok(Rotation::Reused {
+                user_id: user.id,
+                session_id,
+            });
         }
         if revoked_at.is_some() || expires_at <= now || !user.active {
             return Ok(Rotation::Invalid);
         }
         let refresh_token = new_refresh_token(conn, &session_id, now)?;
-        Ok(Rotation::Rotated { user, session_id, refresh_token })
+        Ok(Rotation::Rotated {
+            user,
+            session_id,
+            refresh_token,
+        })
     })
 }
 
@@ -127,7 +142,11 @@ pub fn revoke_all(conn: &mut DbConn, user_id: &str, keep: Option<&str>) -> Query
 
 /// The user behind an access token, if its session is still open and the user still active. This
 /// runs on every authenticated request, so revocations and role changes act at once.
-pub fn principal(conn: &mut DbConn, session_id: &str, user_id: &str) -> QueryResult<Option<UserRow>> {
+pub fn principal(
+    conn: &mut DbConn,
+    session_id: &str,
+    user_id: &str,
+) -> QueryResult<Option<UserRow>> {
     sessions::table
         .inner_join(users::table)
         .filter(sessions::id.eq(session_id))

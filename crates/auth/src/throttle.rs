@@ -66,7 +66,8 @@ pub fn fail(conn: &mut DbConn, email: &str) -> Result<(), ApiError> {
         }
         // Forget stale entries, so typed-in addresses do not pile up.
         diesel::delete(
-            login_throttle::table.filter(login_throttle::last_failure_at.lt(now - Duration::days(1))),
+            login_throttle::table
+                .filter(login_throttle::last_failure_at.lt(now - Duration::days(1))),
         )
         .execute(conn)?;
         Ok(())

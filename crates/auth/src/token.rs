@@ -123,22 +123,46 @@ mod tests {
         };
         let good = serde_json::json!({"sub":"u","sid":"s","iat":now,"exp":now+60,"iss":ISSUER,"aud":AUDIENCE});
         let secret = "a-test-secret-that-is-long-enough-0123456789";
-        assert!(keys.verify(&sign(good.clone(), Algorithm::HS256, secret)).is_ok());
-        assert!(keys.verify(&sign(good.clone(), Algorithm::HS256, "another-secret-of-enough-length-0000")).is_err());
-        assert!(keys.verify(&sign(good.clone(), Algorithm::HS512, secret)).is_err(), "algorithm is pinned");
+        assert!(
+            keys.verify(&sign(good.clone(), Algorithm::HS256, secret))
+                .is_ok()
+        );
+        assert!(
+            keys.verify(&sign(
+                good.clone(),
+                Algorithm::HS256,
+                "another-secret-of-enough-length-0000"
+            ))
+            .is_err()
+        );
+        assert!(
+            keys.verify(&sign(good.clone(), Algorithm::HS512, secret))
+                .is_err(),
+            "algorithm is pinned"
+        );
         for missing in ["exp", "aud", "iss", "sub", "iat"] {
             let mut claims = good.clone();
             if let Some(map) = claims.as_object_mut() {
                 map.remove(missing);
             }
-            assert!(keys.verify(&sign(claims, Algorithm::HS256, secret)).is_err(), "{missing} is required");
+            assert!(
+                keys.verify(&sign(claims, Algorithm::HS256, secret))
+                    .is_err(),
+                "{missing} is required"
+            );
         }
         let mut expired = good.clone();
         expired["exp"] = serde_json::json!(now - 60);
-        assert!(keys.verify(&sign(expired, Algorithm::HS256, secret)).is_err());
+        assert!(
+            keys.verify(&sign(expired, Algorithm::HS256, secret))
+                .is_err()
+        );
         let mut other_aud = good;
         other_aud["aud"] = serde_json::json!("someone-else");
-        assert!(keys.verify(&sign(other_aud, Algorithm::HS256, secret)).is_err());
+        assert!(
+            keys.verify(&sign(other_aud, Algorithm::HS256, secret))
+                .is_err()
+        );
         // alg "none": header {"alg":"none"}, no signature.
         let none = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiJ1In0.";
         assert!(keys.verify(none).is_err());

@@ -5,8 +5,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use icat_audit::{Actor, NewEvent};
 use icat_common::{ApiError, Page, PageParams};
-use icat_store::{DbConn, lower};
 use icat_store::schema::{agencies, users};
+use icat_store::{DbConn, lower};
 use serde::{Deserialize, Serialize};
 
 /// What a user may do; see the role table in API.md.
@@ -150,9 +150,12 @@ pub fn list(conn: &mut DbConn, filter: &Filter, page: PageParams) -> Result<Page
         .offset(page.offset())
         .select(UserRow::as_select())
         .load(conn)?;
-    Ok(Page::new(rows.into_iter().map(User::from).collect(), total, page))
+    Ok(Page::new(
+        rows.into_iter().map(User::from).collect(),
+        total,
+        page,
+    ))
 }
-
 
 /// A validated new account.
 pub struct NewUser {
@@ -191,7 +194,8 @@ pub fn create(conn: &mut DbConn, actor: &Actor, new: NewUser) -> Result<User, Ap
         icat_audit::record(
             conn,
             actor,
-            &NewEvent::success("create", "user", &id).with_changes(serde_json::to_value(&user).unwrap_or_default()),
+            &NewEvent::success("create", "user", &id)
+                .with_changes(serde_json::to_value(&user).unwrap_or_default()),
         )?;
         Ok(user)
     })
@@ -203,9 +207,10 @@ fn check_agency(conn: &mut DbConn, role: Role, agency_id: Option<&str>) -> Resul
             "agency_id",
             "editors and viewers must belong to an agency",
         )),
-        Some(agency) if !agency_exists(conn, agency)? => {
-            Err(ApiError::invalid_field("agency_id", "no agency has this id"))
-        }
+        Some(agency) if !agency_exists(conn, agency)? => Err(ApiError::invalid_field(
+            "agency_id",
+            "no agency has this id",
+        )),
         _ => Ok(()),
     }
 }
@@ -256,7 +261,9 @@ pub fn update(
                 .count()
                 .get_result(conn)?;
             if other_admins == 0 {
-                return Err(ApiError::conflict("the last active admin cannot be demoted or deactivated"));
+                return Err(ApiError::conflict(
+                    "the last active admin cannot be demoted or deactivated",
+                ));
             }
         }
         let changes = UserChanges {
@@ -277,7 +284,10 @@ pub fn update(
             return Err(ApiError::precondition_failed());
         }
         let after = get(conn, id)?;
-        if after.role != before.role || after.agency_id != before.agency_id || after.active != before.active {
+        if after.role != before.role
+            || after.agency_id != before.agency_id
+            || after.active != before.active
+        {
             sessions::revoke_all(conn, id, None)?;
         }
         let (before, after) = (User::from(before), User::from(after));
@@ -285,7 +295,11 @@ pub fn update(
             &serde_json::to_value(&before).unwrap_or_default(),
             &serde_json::to_value(&after).unwrap_or_default(),
         );
-        icat_audit::record(conn, actor, &NewEvent::success("update", "user", id).with_changes(changes))?;
+        icat_audit::record(
+            conn,
+            actor,
+            &NewEvent::success("update", "user", id).with_changes(changes),
+        )?;
         Ok(after)
     })
 }
@@ -306,7 +320,11 @@ pub fn set_password(
             ))
             .execute(conn)?;
         sessions::revoke_all(conn, id, keep_session)?;
-        icat_audit::record(conn, actor, &NewEvent::success("change_password", "user", id))?;
+        icat_audit::record(
+            conn,
+            actor,
+            &NewEvent::success("change_password", "user", id),
+        )?;
         Ok(())
     })
 }

@@ -107,7 +107,11 @@ impl ApiError {
         Self::new(ErrorCode::Unauthorized, 401, detail)
     }
     pub fn invalid_credentials() -> Self {
-        Self::new(ErrorCode::InvalidCredentials, 401, "email or password is wrong")
+        Self::new(
+            ErrorCode::InvalidCredentials,
+            401,
+            "email or password is wrong",
+        )
     }
     pub fn forbidden(detail: impl Into<String>) -> Self {
         Self::new(ErrorCode::Forbidden, 403, detail)

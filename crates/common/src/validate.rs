@@ -25,7 +25,9 @@ impl Email {
                 .all(|c| c.is_alphanumeric() || c == '.' || c == '-');
         let local_ok = !local.is_empty()
             && local.len() <= 64
-            && !local.chars().any(|c| c.is_whitespace() || c.is_control() || c == '@' || c == '"');
+            && !local
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || c == '@' || c == '"');
         if !(domain_ok && local_ok) {
             return Err("must be an e-mail address like name@example.org".into());
         }
@@ -91,7 +93,15 @@ mod tests {
             Email::parse("  Focal.Point@UNODC.org ").map(Email::into_inner),
             Ok("focal.point@unodc.org".to_owned())
         );
-        for bad in ["", "no-at-sign", "a@b", "a@.org", "a b@x.org", "@x.org", "a@x..org"] {
+        for bad in [
+            "",
+            "no-at-sign",
+            "a@b",
+            "a@.org",
+            "a b@x.org",
+            "@x.org",
+            "a@x..org",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad} should be refused");
         }
     }

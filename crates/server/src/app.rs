@@ -8,7 +8,9 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, header};
 use actix_web::middleware::{DefaultHeaders, Next, from_fn};
-use actix_web::{App, Error, HttpMessage, HttpRequest, HttpResponse, HttpServer, ResponseError, web};
+use actix_web::{
+    App, Error, HttpMessage, HttpRequest, HttpResponse, HttpServer, ResponseError, web,
+};
 use icat_audit::{Actor, NewEvent, Outcome};
 use icat_auth::AuthUser;
 use icat_common::ApiError;
@@ -82,7 +84,9 @@ struct RouteTable {
 
 impl RouteTable {
     fn new(doc: &utoipa::openapi::OpenApi) -> Self {
-        let methods = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+        let methods = [
+            "get", "put", "post", "delete", "options", "head", "patch", "trace",
+        ];
         let json = serde_json::to_value(&doc.paths.paths).unwrap_or_default();
         let routes = json
             .as_object()
@@ -128,10 +132,11 @@ impl RouteTable {
 async fn fallback(req: HttpRequest, table: web::Data<RouteTable>) -> HttpResponse {
     let path = req.path();
     let is_read = req.method() == Method::GET || req.method() == Method::HEAD;
-    if is_read && !path.starts_with("/api/") {
-        if let Some(res) = assets::response(path) {
-            return res;
-        }
+    if is_read
+        && !path.starts_with("/api/")
+        && let Some(res) = assets::response(path)
+    {
+        return res;
     }
     let allowed = table.allowed(path);
     if allowed.is_empty() {
@@ -235,7 +240,10 @@ pub fn serve(state: State, listener: TcpListener, workers: usize) -> std::io::Re
                     .add((header::X_FRAME_OPTIONS, "DENY"))
                     .add((header::REFERRER_POLICY, "no-referrer"))
                     .add(("Cross-Origin-Opener-Policy", "same-origin"))
-                    .add(("Permissions-Policy", "camera=(), microphone=(), geolocation=()"))
+                    .add((
+                        "Permissions-Policy",
+                        "camera=(), microphone=(), geolocation=()",
+                    ))
                     // Personal data: nothing is cached unless a route says otherwise.
                     .add((header::CACHE_CONTROL, "no-store")),
             )

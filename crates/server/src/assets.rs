@@ -1,7 +1,7 @@
 //! The browser front-end, embedded in the binary so a deployment is one file.
 
-use actix_web::http::header;
 use actix_web::HttpResponse;
+use actix_web::http::header;
 
 #[derive(rust_embed::RustEmbed)]
 #[folder = "$CARGO_MANIFEST_DIR/../../web/"]

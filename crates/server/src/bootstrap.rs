@@ -4,10 +4,10 @@
 use crate::config::Settings;
 use anyhow::Context;
 use icat_audit::Actor;
+use icat_auth::AuthConfig;
 use icat_auth::password::{self, Hasher};
 use icat_auth::token::{TokenKeys, random_token};
 use icat_auth::users::{self, NewUser, Role};
-use icat_auth::AuthConfig;
 use icat_common::validate::Email;
 use icat_store::{Db, PoolOptions};
 
@@ -52,8 +52,14 @@ pub async fn prepare(settings: &Settings) -> anyhow::Result<State> {
         // Stored in the database, so every server sharing it signs with the same key.
         None => {
             let generated = format!("{}{}", random_token(), random_token());
-            db.run(move |conn| Ok(icat_store::setting_or_insert(conn, "jwt_secret", &generated)?))
-                .await?
+            db.run(move |conn| {
+                Ok(icat_store::setting_or_insert(
+                    conn,
+                    "jwt_secret",
+                    &generated,
+                )?)
+            })
+            .await?
         }
     };
     let auth = AuthConfig {
@@ -68,7 +74,11 @@ pub async fn prepare(settings: &Settings) -> anyhow::Result<State> {
 /// Creates the first admin when the database has no active one: from `ICAT_ADMIN_EMAIL` and
 /// `ICAT_ADMIN_PASSWORD` when both are set, otherwise with a generated password printed once.
 async fn ensure_admin(state: &State, settings: &Settings) -> anyhow::Result<()> {
-    if state.db.run(|conn| Ok(users::has_active_admin(conn)?)).await? {
+    if state
+        .db
+        .run(|conn| Ok(users::has_active_admin(conn)?))
+        .await?
+    {
         return Ok(());
     }
     let email = settings
@@ -79,7 +89,14 @@ async fn ensure_admin(state: &State, settings: &Settings) -> anyhow::Result<()> 
         Some(p) => (p.clone(), false),
         None => (random_token()[..24].to_owned(), true),
     };
-    create_admin(&state.db, &state.auth.hasher, &email, "ICAT secretariat", &password).await?;
+    create_admin(
+        &state.db,
+        &state.auth.hasher,
+        &email,
+        "ICAT secretariat",
+        &password,
+    )
+    .await?;
     if generated {
         // Printed, not logged: logs are often shipped elsewhere; the terminal is the admin's.
         println!(

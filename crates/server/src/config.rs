@@ -87,7 +87,9 @@ impl Settings {
             self.admin_password = Some(v);
         }
         if let Some(v) = var("ICAT_HASH_CONCURRENCY") {
-            self.hash_concurrency = v.parse().context("ICAT_HASH_CONCURRENCY must be a number")?;
+            self.hash_concurrency = v
+                .parse()
+                .context("ICAT_HASH_CONCURRENCY must be a number")?;
         }
         if let Some(v) = var("ICAT_DB_POOL_SIZE") {
             self.db_pool_size = v.parse().context("ICAT_DB_POOL_SIZE must be a number")?;
@@ -123,9 +125,15 @@ mod tests {
     #[test]
     fn bad_values_are_refused() {
         let mut s = Settings::default();
-        assert!(s.apply_env(|k| (k == "ICAT_LOG_FORMAT").then(|| "xml".to_owned())).is_err());
+        assert!(
+            s.apply_env(|k| (k == "ICAT_LOG_FORMAT").then(|| "xml".to_owned()))
+                .is_err()
+        );
         let mut s = Settings::default();
-        assert!(s.apply_env(|k| (k == "ICAT_WORKERS").then(|| "many".to_owned())).is_err());
+        assert!(
+            s.apply_env(|k| (k == "ICAT_WORKERS").then(|| "many".to_owned()))
+                .is_err()
+        );
     }
 
     #[test]

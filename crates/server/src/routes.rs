@@ -65,8 +65,9 @@ fn moment(raw: &str, end_of_day: bool) -> Result<NaiveDateTime, ApiError> {
     if let Ok(at) = chrono::DateTime::parse_from_rfc3339(raw) {
         return Ok(at.naive_utc());
     }
-    let day = NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-        .map_err(|_| ApiError::bad_request("from and to must be dates (YYYY-MM-DD) or RFC 3339 times"))?;
+    let day = NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| {
+        ApiError::bad_request("from and to must be dates (YYYY-MM-DD) or RFC 3339 times")
+    })?;
     let time = if end_of_day {
         day.and_hms_micro_opt(23, 59, 59, 999_999)
     } else {
@@ -103,7 +104,9 @@ async fn audit_list(
         from: q.from.as_deref().map(|f| moment(f, false)).transpose()?,
         to: q.to.as_deref().map(|t| moment(t, true)).transpose()?,
     };
-    let page = db.run(move |conn| icat_audit::list(conn, &filter, page)).await?;
+    let page = db
+        .run(move |conn| icat_audit::list(conn, &filter, page))
+        .await?;
     Ok(HttpResponse::Ok().json(page))
 }
 

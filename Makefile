@@ -1,0 +1,50 @@
+# The front door: `make run` serves the workspace on http://127.0.0.1:8080, `make test` proves it.
+# Every target shares one target/ folder.
+
+CARGO ?= cargo
+SHELL := /bin/bash
+
+.PHONY: run build test lint fmt unit deps help
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+run: deps ## Build (release), migrate, seed the ICAT members, create the first admin, serve on :8080
+	$(CARGO) build --release --bin icat
+	./target/release/icat serve
+
+build: deps ## Build the debug binary
+	$(CARGO) build --bin icat
+
+test: deps lint ## Lint, then every test on SQLite (and on PostgreSQL when ICAT_TEST_PG_URL is set)
+	@if [ -z "$$ICAT_TEST_PG_URL" ]; then echo "note: ICAT_TEST_PG_URL is not set; the PostgreSQL runs are skipped"; fi
+	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
+		$(CARGO) nextest run --workspace --no-fail-fast; \
+	else \
+		$(CARGO) test --workspace --no-fail-fast; \
+	fi
+
+lint: deps ## Formatting, clippy with -D warnings, and the dependency direction
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	@# The store must stay free of actix-web (its errors reach HTTP only through icat_common's `web` feature).
+	@if $(CARGO) tree -p icat_store -e normal --prefix none | grep -q '^actix-web '; then \
+		echo "icat_store depends on actix-web; it must not"; exit 1; fi
+	@# dedup-style pure crates and the store never reach up to domain crates.
+	@if $(CARGO) tree -p icat_store -e normal --prefix none | grep -qE '^icat_(auth|audit|agencies|server) '; then \
+		echo "icat_store depends on a crate above it"; exit 1; fi
+
+fmt: ## Format the code
+	$(CARGO) fmt --all
+
+# PostgreSQL support links against libpq; a fresh Debian or Ubuntu machine may lack its headers.
+deps:
+	@if ! command -v pg_config >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing libpq-dev (PostgreSQL client library)"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpq-dev pkg-config; \
+		else \
+			echo "PostgreSQL's client library is missing: install libpq-dev (Debian/Ubuntu) or libpq-devel (Fedora)"; \
+			exit 1; \
+		fi; \
+	fi

@@ -1,0 +1,8 @@
+//! Black-box API tests: one binary, each test on its own server and database, on SQLite and on
+//! PostgreSQL (`ICAT_TEST_PG_URL`).
+
+mod agencies;
+mod auth;
+mod framework;
+mod migrations;
+mod users;

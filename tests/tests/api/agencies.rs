@@ -242,10 +242,7 @@ async fn agency_changes_need_the_current_etag(app: TestApp) {
     assert_eq!(r.status, StatusCode::CONFLICT);
     // The trail says what changed.
     let audit = app
-        .get(
-            "/api/v1/audit?entity=agency&action=update",
-            &admin.access,
-        )
+        .get("/api/v1/audit?entity=agency&action=update", &admin.access)
         .await;
     let event = &audit.body["items"][1];
     assert_eq!(event["entity_id"], read.body["id"]);

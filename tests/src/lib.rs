@@ -264,7 +264,7 @@ impl TestApp {
         self.db
             .run(|conn| {
                 let mut out = Vec::new();
-                for table in ["agencies", "users"] {
+                for table in ["agencies", "users", "focal_points"] {
                     let row: Counts = diesel::sql_query(format!(
                         "SELECT COUNT(*) AS n, COALESCE(SUM(version), 0) AS v FROM {table}"
                     ))

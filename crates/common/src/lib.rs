@@ -6,12 +6,14 @@
 
 mod error;
 mod page;
+pub mod search;
 pub mod validate;
+pub mod vocab;
 #[cfg(feature = "web")]
 pub mod web;
 
 pub use error::{ApiError, ErrorCode, FieldError, Violations};
-pub use page::{Page, PageParams};
+pub use page::{MAX_PER_PAGE, Page, PageParams};
 
 /// The current time in UTC, truncated to microseconds so that SQLite and PostgreSQL store and
 /// return exactly the same value.
@@ -28,4 +30,14 @@ pub fn utc(at: chrono::NaiveDateTime) -> chrono::DateTime<chrono::Utc> {
 /// A fresh random identifier for a new row; ids are opaque, unguessable strings in the API.
 pub fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
+}
+
+/// A text cell for a CSV file that people open in spreadsheets: a leading `=`, `+`, `-`, `@`, tab
+/// or carriage return would start a formula, so such a cell gets a leading apostrophe (OWASP's
+/// advice against CSV injection).
+pub fn spreadsheet_cell(value: &str) -> std::borrow::Cow<'_, str> {
+    match value.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{value}").into(),
+        _ => value.into(),
+    }
 }

@@ -37,6 +37,8 @@ use utoipa_actix_web::AppExt;
         (name = "auth", description = "Sign-in, tokens and passwords"),
         (name = "users", description = "User accounts (admin)"),
         (name = "agencies", description = "The ICAT member registry"),
+        (name = "focal-points", description = "The focal-point directory (paragraph 9)"),
+        (name = "reports", description = "Reports for the secretariat"),
         (name = "audit", description = "The append-only audit trail (admin)"),
     )
 )]
@@ -65,6 +67,7 @@ fn api(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     routes::configure(cfg);
     icat_auth::configure(cfg);
     icat_agencies::configure(cfg);
+    icat_directory::configure(cfg);
 }
 
 /// The OpenAPI document, collected from the very services the server mounts.

@@ -82,7 +82,51 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    focal_points (id) {
+        id -> Text,
+        agency_id -> Text,
+        role -> Text,
+        name -> Text,
+        title -> Nullable<Text>,
+        email -> Text,
+        phone -> Nullable<Text>,
+        languages -> Text,
+        countries -> Text,
+        themes -> Text,
+        valid_from -> Date,
+        valid_until -> Nullable<Date>,
+        designated_by -> Nullable<Text>,
+        last_confirmed_at -> Timestamp,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    focal_point_countries (country, focal_point_id) {
+        focal_point_id -> Text,
+        country -> Text,
+    }
+}
+
+diesel::table! {
+    focal_point_themes (theme, focal_point_id) {
+        focal_point_id -> Text,
+        theme -> Text,
+    }
+}
+
+diesel::table! {
+    focal_point_terms (term, focal_point_id) {
+        focal_point_id -> Text,
+        term -> Text,
+    }
+}
+
 diesel::joinable!(users -> agencies (agency_id));
+diesel::joinable!(focal_points -> agencies (agency_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 
@@ -94,4 +138,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_throttle,
     settings,
     audit_events,
+    focal_points,
+    focal_point_countries,
+    focal_point_themes,
+    focal_point_terms,
 );

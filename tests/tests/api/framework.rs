@@ -164,6 +164,16 @@ async fn the_openapi_document_lists_every_route(app: TestApp) {
         ("/api/v1/agencies/{id}", "get"),
         ("/api/v1/agencies/{id}", "patch"),
         ("/api/v1/audit", "get"),
+        ("/api/v1/focal-points", "get"),
+        ("/api/v1/agencies/{id}/focal-points", "post"),
+        ("/api/v1/focal-points/{id}", "get"),
+        ("/api/v1/focal-points/{id}", "patch"),
+        ("/api/v1/focal-points/{id}/end", "post"),
+        ("/api/v1/focal-points/{id}/confirm", "post"),
+        ("/api/v1/focal-points/{id}/vcard", "get"),
+        ("/api/v1/focal-points/export.vcf", "get"),
+        ("/api/v1/focal-points/export.csv", "get"),
+        ("/api/v1/reports/focal-point-coverage", "get"),
     ];
     for (path, method) in expected {
         assert!(
@@ -188,7 +198,15 @@ async fn the_openapi_document_lists_every_route(app: TestApp) {
         r.body["components"]["securitySchemes"]["bearer"]["scheme"],
         "bearer"
     );
-    for schema in ["Problem", "Agency", "User", "TokenResponse", "Event"] {
+    for schema in [
+        "Problem",
+        "Agency",
+        "User",
+        "TokenResponse",
+        "Event",
+        "FocalPoint",
+        "Coverage",
+    ] {
         assert!(
             r.body["components"]["schemas"][schema].is_object(),
             "schema {schema}"

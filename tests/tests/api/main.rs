@@ -3,6 +3,7 @@
 
 mod agencies;
 mod auth;
+mod directory;
 mod framework;
 mod migrations;
 mod users;

@@ -1,0 +1,133 @@
+//! The controlled vocabularies of the workspace: ISO 3166-1 alpha-2 country codes, the Global Plan of
+//! Action's pillars (themes) and the SDG targets on trafficking.
+
+/// Every officially assigned ISO 3166-1 alpha-2 code (249 of them).
+const COUNTRIES: &str = "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO \
+BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH \
+ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL \
+IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME \
+MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH \
+PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC \
+TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW";
+
+/// The pillars of the Global Plan of Action to Combat Trafficking in Persons.
+pub const THEMES: [&str; 4] = ["prevention", "protection", "prosecution", "partnerships"];
+
+/// SDG targets that name trafficking: 5.2 (violence against women and girls), 8.7 (forced labour,
+/// modern slavery, trafficking, child labour), 16.2 (abuse, exploitation, trafficking of children).
+pub const SDG_TARGETS: [&str; 3] = ["5.2", "8.7", "16.2"];
+
+/// Every country code, in alphabetical order.
+pub fn countries() -> impl Iterator<Item = &'static str> {
+    COUNTRIES.split_ascii_whitespace()
+}
+
+/// A country code as stored: two upper-case letters that ISO 3166-1 assigns. Lower case is accepted.
+pub fn country(raw: &str) -> Result<String, String> {
+    let code = raw.trim().to_ascii_uppercase();
+    if code.len() == 2 && countries().any(|c| c == code) {
+        Ok(code)
+    } else {
+        Err(format!("{raw:?} is not an ISO 3166-1 alpha-2 country code"))
+    }
+}
+
+pub fn theme(raw: &str) -> Result<String, String> {
+    let theme = raw.trim().to_ascii_lowercase();
+    if THEMES.contains(&theme.as_str()) {
+        Ok(theme)
+    } else {
+        Err(format!(
+            "{raw:?} is not a theme; use one of {}",
+            THEMES.join(", ")
+        ))
+    }
+}
+
+pub fn sdg_target(raw: &str) -> Result<String, String> {
+    let target = raw.trim();
+    if SDG_TARGETS.contains(&target) {
+        Ok(target.to_owned())
+    } else {
+        Err(format!(
+            "{raw:?} is not an SDG target here; use one of {}",
+            SDG_TARGETS.join(", ")
+        ))
+    }
+}
+
+/// A language as an ISO 639-1 code (`en`, `fr`, `ar`) or a short BCP 47 tag (`pt-BR`).
+pub fn language(raw: &str) -> Result<String, String> {
+    let tag = raw.trim();
+    let mut parts = tag.split('-');
+    let primary = parts.next().unwrap_or_default();
+    let region_ok =
+        parts.all(|p| (2..=3).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()));
+    if (2..=3).contains(&primary.len())
+        && primary.chars().all(|c| c.is_ascii_alphabetic())
+        && region_ok
+    {
+        Ok(tag.to_owned())
+    } else {
+        Err(format!(
+            "{raw:?} is not a language code like en, fr or pt-BR"
+        ))
+    }
+}
+
+/// Checks each entry of a list with `parse`, dropping repeats and keeping the first order.
+pub fn list(
+    raw: &[String],
+    max: usize,
+    parse: impl Fn(&str) -> Result<String, String>,
+) -> Result<Vec<String>, String> {
+    if raw.len() > max {
+        return Err(format!("must have at most {max} entries"));
+    }
+    let mut out: Vec<String> = Vec::with_capacity(raw.len());
+    for item in raw {
+        let value = parse(item)?;
+        if !out.contains(&value) {
+            out.push(value);
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_country_list_is_complete_and_sorted() {
+        let all: Vec<&str> = countries().collect();
+        assert_eq!(all.len(), 249);
+        let mut sorted = all.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(all, sorted);
+    }
+
+    #[test]
+    fn codes_are_checked() {
+        assert_eq!(country("ng"), Ok("NG".to_owned()));
+        assert!(country("XX").is_err());
+        assert!(country("NGA").is_err());
+        assert_eq!(theme("Protection"), Ok("protection".to_owned()));
+        assert!(theme("rescue").is_err());
+        assert!(sdg_target("8.7").is_ok());
+        assert!(sdg_target("1.1").is_err());
+        assert!(language("pt-BR").is_ok());
+        assert!(language("english").is_err());
+    }
+
+    #[test]
+    fn lists_drop_repeats() {
+        let raw = vec!["ng".to_owned(), "NG".to_owned(), "th".to_owned()];
+        assert_eq!(
+            list(&raw, 5, country),
+            Ok(vec!["NG".to_owned(), "TH".to_owned()])
+        );
+        assert!(list(&raw, 2, country).is_err());
+    }
+}

@@ -1,0 +1,191 @@
+//! The duplicate-detection engine of paragraph 7: pure functions, no database, no HTTP.
+//!
+//! 1. [`features`] normalises an activity once (folded, stop-worded, stemmed text in English and
+//!    French, hashed) into [`Features`], which callers store beside the activity.
+//! 2. [`minhash`] signs the text and cuts the signature into band keys: alike records share a key.
+//! 3. [`candidates`] unions LSH buckets with a structural block (shared country, overlapping
+//!    period), each capped, so no bucket or block grows quadratic: never all pairs.
+//! 4. [`compare`] scores a pair with per-feature reasons; [`cluster`] groups strong pairs.
+//!
+//! Depends on nothing internal.
+
+pub mod cluster;
+pub mod minhash;
+mod score;
+pub mod text;
+
+pub use cluster::{Edge, cluster};
+pub use score::{DUPLICATE_AT, Level, POSSIBLE_AT, Reason, Scored, compare, jaccard};
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// An activity as the engine reads it.
+#[derive(Clone, Debug, Default)]
+pub struct Input<'a> {
+    pub agency: &'a str,
+    pub title: &'a str,
+    pub description: &'a str,
+    pub countries: &'a [String],
+    pub themes: &'a [String],
+    pub sdg_targets: &'a [String],
+    pub target_groups: &'a [String],
+    pub partners: &'a [String],
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+}
+
+/// What the engine compares, computed once per activity and stored beside it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Features {
+    pub agency: String,
+    /// Hashed stems of the title.
+    pub title: Vec<u64>,
+    /// Hashed stems of title and description.
+    pub text: Vec<u64>,
+    /// Phase, edition and year markers of the title.
+    pub markers: Vec<String>,
+    pub countries: Vec<String>,
+    pub themes: Vec<String>,
+    pub sdg_targets: Vec<String>,
+    pub target_groups: Vec<u64>,
+    pub partners: Vec<u64>,
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+}
+
+fn sorted(list: &[String]) -> Vec<String> {
+    let mut v = list.to_vec();
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// Normalises an activity for comparison.
+pub fn features(input: &Input<'_>) -> Features {
+    let text = format!("{}\n{}", input.title, input.description);
+    Features {
+        agency: input.agency.to_owned(),
+        title: text::stem_set(input.title),
+        text: text::stem_set(&text),
+        markers: text::markers(input.title),
+        countries: sorted(input.countries),
+        themes: sorted(input.themes),
+        sdg_targets: sorted(input.sdg_targets),
+        target_groups: text::stem_set(&input.target_groups.join(" ")),
+        partners: text::name_set(input.partners),
+        start: input.start.min(input.end),
+        end: input.end.max(input.start),
+    }
+}
+
+/// The LSH band keys of an activity (empty when it has no words to sign).
+pub fn band_keys(f: &Features) -> Vec<i64> {
+    minhash::signature(&f.text)
+        .map(|sig| minhash::band_keys(&sig))
+        .unwrap_or_default()
+}
+
+/// At most this many records are taken from one LSH bucket.
+pub const BUCKET_CAP: usize = 50;
+/// At most this many period-overlapping neighbours are taken from one country's block, on each side.
+pub const BLOCK_CAP: usize = 40;
+/// Overlaps kept per activity: the strongest few; there can be very many.
+pub const OVERLAPS_KEPT: usize = 5;
+
+/// Candidate pairs `(i, j)`, `i < j`, of records of different agencies: records that share an LSH
+/// bucket, or a country with overlapping periods. Both sources are capped per bucket and block.
+pub fn candidates(records: &[Features]) -> Vec<(usize, usize)> {
+    let mut pairs: Vec<(usize, usize)> = Vec::new();
+    let mut push = |i: usize, j: usize| {
+        if i != j && records[i].agency != records[j].agency {
+            pairs.push((i.min(j), i.max(j)));
+        }
+    };
+    let mut buckets: HashMap<i64, Vec<usize>> = HashMap::new();
+    for (i, f) in records.iter().enumerate() {
+        for key in band_keys(f) {
+            let bucket = buckets.entry(key).or_default();
+            if bucket.len() < BUCKET_CAP {
+                for &j in bucket.iter() {
+                    push(i, j);
+                }
+                bucket.push(i);
+            }
+        }
+    }
+    let mut blocks: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, f) in records.iter().enumerate() {
+        for c in &f.countries {
+            blocks.entry(c.as_str()).or_default().push(i);
+        }
+    }
+    for members in blocks.values_mut() {
+        members.sort_by_key(|&i| (records[i].start, i));
+        for (pos, &i) in members.iter().enumerate() {
+            let later = members[pos + 1..]
+                .iter()
+                .take_while(|&&j| records[j].start <= records[i].end)
+                .take(BLOCK_CAP);
+            for &j in later {
+                push(i, j);
+            }
+        }
+    }
+    pairs.sort_unstable();
+    pairs.dedup();
+    pairs
+}
+
+/// A scored pair worth keeping.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Pair {
+    pub a: usize,
+    pub b: usize,
+    pub scored: Scored,
+}
+
+/// Every pair worth keeping among `records`, found without an all-pairs pass: candidates scored,
+/// all `possible` and `duplicate` pairs kept, and the strongest few `overlap`s of each record.
+pub fn all_pairs(records: &[Features]) -> Vec<Pair> {
+    let scored: Vec<Pair> = candidates(records)
+        .into_iter()
+        .filter_map(|(a, b)| {
+            let scored = compare(&records[a], &records[b]);
+            scored.level.map(|_| Pair { a, b, scored })
+        })
+        .collect();
+    keep_strongest_overlaps(scored, OVERLAPS_KEPT)
+}
+
+/// Keeps all strong pairs and, of the overlaps, those among the `keep` strongest of either record.
+pub fn keep_strongest_overlaps(mut pairs: Vec<Pair>, keep: usize) -> Vec<Pair> {
+    pairs.sort_by(|x, y| {
+        y.scored
+            .score
+            .total_cmp(&x.scored.score)
+            .then_with(|| (x.a, x.b).cmp(&(y.a, y.b)))
+    });
+    let mut kept_per_record: HashMap<usize, usize> = HashMap::new();
+    pairs
+        .into_iter()
+        .filter(|p| {
+            if p.scored.level != Some(Level::Overlap) {
+                return true;
+            }
+            let ka = kept_per_record.get(&p.a).copied().unwrap_or(0);
+            let kb = kept_per_record.get(&p.b).copied().unwrap_or(0);
+            if ka < keep || kb < keep {
+                *kept_per_record.entry(p.a).or_default() += 1;
+                *kept_per_record.entry(p.b).or_default() += 1;
+                true
+            } else {
+                false
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

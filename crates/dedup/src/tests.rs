@@ -1,0 +1,234 @@
+use super::*;
+use proptest::prelude::*;
+
+fn date(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap_or_default()
+}
+
+fn strings(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| (*s).to_owned()).collect()
+}
+
+struct Owned {
+    agency: String,
+    title: String,
+    description: String,
+    countries: Vec<String>,
+    themes: Vec<String>,
+    sdg: Vec<String>,
+    groups: Vec<String>,
+    partners: Vec<String>,
+    start: NaiveDate,
+    end: NaiveDate,
+}
+
+impl Owned {
+    fn features(&self) -> Features {
+        features(&Input {
+            agency: &self.agency,
+            title: &self.title,
+            description: &self.description,
+            countries: &self.countries,
+            themes: &self.themes,
+            sdg_targets: &self.sdg,
+            target_groups: &self.groups,
+            partners: &self.partners,
+            start: self.start,
+            end: self.end,
+        })
+    }
+}
+
+fn base() -> Owned {
+    Owned {
+        agency: "UNODC".into(),
+        title: "Training of judges and prosecutors on human trafficking cases in Nigeria".into(),
+        description:
+            "A series of five workshops for judges and prosecutors of the federal high courts on \
+            investigating and adjudicating human trafficking cases, victim-centred approaches and \
+            international cooperation in criminal matters."
+                .into(),
+        countries: strings(&["NG"]),
+        themes: strings(&["prosecution"]),
+        sdg: strings(&["16.2", "8.7"]),
+        groups: strings(&["judges", "prosecutors"]),
+        partners: strings(&["NAPTIP", "National Judicial Institute"]),
+        start: date("2026-03-01"),
+        end: date("2026-12-31"),
+    }
+}
+
+#[test]
+fn a_near_copy_from_another_agency_is_a_duplicate_with_reasons() {
+    let a = base();
+    let mut b = base();
+    b.agency = "IOM".into();
+    b.title = "Training judges and prosecutors on trafficking in persons cases (Nigeria)".into();
+    b.start = date("2026-04-01");
+    let scored = compare(&a.features(), &b.features());
+    assert_eq!(scored.level, Some(Level::Duplicate), "{scored:#?}");
+    for feature in [
+        "title",
+        "description",
+        "countries",
+        "period",
+        "themes",
+        "partners",
+    ] {
+        assert!(
+            scored.reasons.iter().any(|r| r.feature == feature),
+            "no {feature} reason"
+        );
+    }
+    assert!(scored.reasons.iter().all(|r| !r.detail.is_empty()));
+}
+
+#[test]
+fn a_french_record_of_the_same_work_is_found() {
+    let a = base();
+    let mut b = base();
+    b.agency = "OSCE".into();
+    b.title = "Formation des juges et procureurs sur la traite des êtres humains au Nigéria".into();
+    b.description =
+        "Ateliers de formation pour juges et procureurs sur les enquêtes et poursuites \
+        dans les affaires de traite des êtres humains et la coopération internationale."
+            .into();
+    let scored = compare(&a.features(), &b.features());
+    assert!(scored.level >= Some(Level::Possible), "{scored:#?}");
+}
+
+#[test]
+fn a_generic_title_elsewhere_and_later_is_no_duplicate() {
+    let a = base();
+    let mut b = base();
+    b.agency = "ILO".into();
+    b.countries = strings(&["TH"]);
+    b.start = date("2028-01-01");
+    b.end = date("2028-12-31");
+    let scored = compare(&a.features(), &b.features());
+    assert!(scored.level.is_none(), "{scored:#?}");
+    assert!(scored.score < POSSIBLE_AT);
+}
+
+#[test]
+fn phase_two_of_a_programme_is_not_phase_one() {
+    let mut a = base();
+    a.title = "Judicial training on trafficking cases, phase I".into();
+    let mut b = base();
+    b.agency = "UNHCR".into();
+    b.title = "Judicial training on trafficking cases, phase II".into();
+    b.start = date("2027-01-01");
+    b.end = date("2027-12-31");
+    let scored = compare(&a.features(), &b.features());
+    assert_ne!(scored.level, Some(Level::Duplicate), "{scored:#?}");
+    assert!(
+        scored
+            .reasons
+            .iter()
+            .any(|r| r.feature == "phase" && r.weight < 0.0)
+    );
+}
+
+#[test]
+fn different_work_in_one_place_and_time_is_an_overlap() {
+    let a = base();
+    let mut b = base();
+    b.agency = "UNICEF".into();
+    b.title = "Shelters and psychosocial care for child survivors".into();
+    b.description =
+        "Running two shelters in Lagos and Edo state with case management and family tracing."
+            .into();
+    b.themes = strings(&["protection", "prosecution"]);
+    b.groups = strings(&["children"]);
+    b.partners = strings(&["Edo State Task Force"]);
+    let scored = compare(&a.features(), &b.features());
+    assert_eq!(scored.level, Some(Level::Overlap), "{scored:#?}");
+}
+
+#[test]
+fn candidates_never_pair_one_agency_with_itself_and_find_near_copies() {
+    let a = base();
+    let mut same = base();
+    same.title.push_str(" (second record)");
+    let mut other = base();
+    other.agency = "IOM".into();
+    let far = Owned {
+        agency: "ILO".into(),
+        title: "Fair recruitment in Asian fishing fleets".into(),
+        description: "Labour inspection on vessels".into(),
+        countries: strings(&["TH"]),
+        start: date("2020-01-01"),
+        end: date("2020-06-30"),
+        ..base()
+    };
+    let records = [
+        a.features(),
+        same.features(),
+        other.features(),
+        far.features(),
+    ];
+    let pairs = candidates(&records);
+    assert!(!pairs.contains(&(0, 1)), "same agency");
+    assert!(pairs.contains(&(0, 2)) && pairs.contains(&(1, 2)));
+    assert!(!pairs.iter().any(|&(i, j)| i == 3 || j == 3), "{pairs:?}");
+    let kept = all_pairs(&records);
+    assert!(
+        kept.iter()
+            .any(|p| (p.a, p.b) == (0, 2) && p.scored.level == Some(Level::Duplicate))
+    );
+}
+
+#[test]
+fn overlaps_are_capped_per_record() {
+    let pair = |a, b, score| Pair {
+        a,
+        b,
+        scored: Scored {
+            score,
+            level: Some(Level::Overlap),
+            reasons: vec![],
+        },
+    };
+    let pairs: Vec<Pair> = (1..=10).map(|i| pair(0, i, 0.01 * i as f64)).collect();
+    let kept = keep_strongest_overlaps(pairs, 3);
+    // Record 0 takes part in every pair; each other record in one only, so each is kept while it
+    // is among its own strongest three: all ten stay, and that is the rule (the cap binds when
+    // both records are saturated).
+    assert_eq!(kept.len(), 10);
+    let crowded: Vec<Pair> = (0..6)
+        .flat_map(|i| (6..12).map(move |j| pair(i, j, 0.1)))
+        .collect();
+    assert!(keep_strongest_overlaps(crowded, 3).len() <= 6 * 3 + 6 * 3);
+}
+
+proptest! {
+    #[test]
+    fn normalisation_never_panics(text in "\\PC{0,200}") {
+        let _ = text::stems(&text);
+        let _ = text::markers(&text);
+    }
+
+    #[test]
+    fn scores_are_symmetric_bounded_and_explained(
+        t1 in "[a-z ]{0,60}", t2 in "[a-z ]{0,60}",
+        d1 in "[a-z ]{0,200}", d2 in "[a-z ]{0,200}",
+        c1 in proptest::sample::subsequence(vec!["NG", "TH", "FR", "BR"], 0..4),
+        c2 in proptest::sample::subsequence(vec!["NG", "TH", "FR", "BR"], 0..4),
+        s1 in 0i64..2000, l1 in 0i64..700, s2 in 0i64..2000, l2 in 0i64..700,
+    ) {
+        let day = |n: i64| date("2024-01-01") + chrono::Duration::days(n);
+        let make = |agency: &str, t: &str, d: &str, c: &[&str], s: i64, l: i64| Owned {
+            agency: agency.into(), title: t.into(), description: d.into(),
+            countries: c.iter().map(|x| (*x).to_owned()).collect(),
+            start: day(s), end: day(s + l), ..base()
+        };
+        let a = make("A", &t1, &d1, &c1, s1, l1).features();
+        let b = make("B", &t2, &d2, &c2, s2, l2).features();
+        let ab = compare(&a, &b);
+        let ba = compare(&b, &a);
+        prop_assert_eq!(ab.score, ba.score);
+        prop_assert_eq!(ab.level, ba.level);
+        prop_assert!((0.0..=1.0).contains(&ab.score));
+        prop_assert!(ab.reasons.len() >= 8);
+    }
+}

@@ -1,0 +1,223 @@
+//! Text normalisation: Unicode compatibility decomposition without diacritics, case folding, words,
+//! stop words of English and French, a small French-to-English glossary of the domain, and Snowball
+//! stemming in the text's own language. The result is a set of stems hashed to 64 bits.
+
+use rust_stemmers::{Algorithm, Stemmer};
+use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
+
+static STOP_EN: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
+    include_str!("../data/stopwords-en.txt")
+        .split_whitespace()
+        .collect()
+});
+static STOP_FR: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
+    include_str!("../data/stopwords-fr.txt")
+        .split_whitespace()
+        .collect()
+});
+static GLOSSARY: LazyLock<HashMap<&'static str, &'static str>> = LazyLock::new(|| {
+    include_str!("../data/glossary-fr-en.txt")
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once(' '))
+        .collect()
+});
+static EN: LazyLock<Stemmer> = LazyLock::new(|| Stemmer::create(Algorithm::English));
+static FR: LazyLock<Stemmer> = LazyLock::new(|| Stemmer::create(Algorithm::French));
+
+/// Lower case, no diacritics, compatibility forms unfolded ("ﬁ" is "fi", "Ｎ" is "n").
+pub fn fold(text: &str) -> String {
+    text.nfkd()
+        .filter(|c| !is_combining_mark(*c))
+        .collect::<String>()
+        .to_lowercase()
+}
+
+/// The words of a folded text.
+pub fn words(folded: &str) -> impl Iterator<Item = &str> {
+    folded
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Language {
+    English,
+    French,
+}
+
+/// English or French, by which language's stop words the text uses more.
+pub fn language(folded: &str) -> Language {
+    let (mut en, mut fr) = (0, 0);
+    for w in words(folded) {
+        en += usize::from(STOP_EN.contains(w));
+        fr += usize::from(STOP_FR.contains(w));
+    }
+    if fr > en {
+        Language::French
+    } else {
+        Language::English
+    }
+}
+
+/// The stems of a text: stop words dropped, French domain words carried over to English, each word
+/// stemmed in its language. Numbers are kept as they are (years and phase numbers matter).
+pub fn stems(text: &str) -> Vec<String> {
+    let folded = fold(text);
+    let lang = language(&folded);
+    let mut out = Vec::new();
+    for word in words(&folded) {
+        if word.chars().all(|c| c.is_ascii_digit()) {
+            out.push(word.to_owned());
+            continue;
+        }
+        if STOP_EN.contains(word) || STOP_FR.contains(word) || word.chars().count() < 2 {
+            continue;
+        }
+        // English words that look like French ones ("task force", "mines") keep their meaning.
+        match GLOSSARY.get(word).filter(|_| lang == Language::French) {
+            Some(english) => {
+                for part in words(english) {
+                    out.push(EN.stem(part).into_owned());
+                }
+            }
+            _ => {
+                let stemmer = if lang == Language::French { &*FR } else { &*EN };
+                out.push(stemmer.stem(word).into_owned());
+            }
+        }
+    }
+    out
+}
+
+/// A stable 64-bit hash (FNV-1a): signatures and stored features must not change between
+/// processes or releases, which `std`'s hasher does not promise.
+pub fn hash(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+/// The set of hashed stems of a text, sorted.
+pub fn stem_set(text: &str) -> Vec<u64> {
+    let mut set: Vec<u64> = stems(text).iter().map(|s| hash(s.as_bytes())).collect();
+    set.sort_unstable();
+    set.dedup();
+    set
+}
+
+/// A set of hashed, folded names (partners, target groups): each entry is compared whole, after
+/// folding and dropping punctuation, so "UNICEF" and "Unicef." are one partner.
+pub fn name_set(names: &[String]) -> Vec<u64> {
+    let mut set: Vec<u64> = names
+        .iter()
+        .map(|n| {
+            let folded = fold(n);
+            let joined = words(&folded).collect::<Vec<_>>().join(" ");
+            hash(joined.as_bytes())
+        })
+        .collect();
+    set.sort_unstable();
+    set.dedup();
+    set
+}
+
+/// Phase and edition markers of a title ("phase II", "2nd edition", years): two records that differ
+/// in them are successive pieces of work, not duplicates.
+pub fn markers(title: &str) -> Vec<String> {
+    let folded = fold(title);
+    let all: Vec<&str> = words(&folded).collect();
+    let mut out = Vec::new();
+    for (i, w) in all.iter().enumerate() {
+        let next = all.get(i + 1).copied().unwrap_or_default();
+        if matches!(
+            *w,
+            "phase" | "stage" | "edition" | "round" | "cycle" | "tranche"
+        ) && !next.is_empty()
+        {
+            out.push(format!("{w} {}", roman_or_number(next)));
+        }
+        if w.len() == 4 && w.starts_with("20") && w.chars().all(|c| c.is_ascii_digit()) {
+            out.push((*w).to_owned());
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn roman_or_number(word: &str) -> String {
+    match word {
+        "i" | "one" | "1" | "first" | "un" | "1st" => "1",
+        "ii" | "two" | "2" | "second" | "deux" | "2nd" => "2",
+        "iii" | "three" | "3" | "third" | "trois" | "3rd" => "3",
+        "iv" | "four" | "4" | "fourth" | "quatre" | "4th" => "4",
+        "v" | "five" | "5" | "fifth" | "cinq" | "5th" => "5",
+        other => other,
+    }
+    .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folding_removes_case_and_diacritics() {
+        assert_eq!(fold("Traité ÉLÈVES ﬁn"), "traite eleves fin");
+    }
+
+    #[test]
+    fn english_and_french_share_stems_for_domain_words() {
+        let en: HashSet<String> = stems("Training for judges on human trafficking")
+            .into_iter()
+            .collect();
+        let fr: HashSet<String> = stems("Formation des juges sur la traite des êtres humains")
+            .into_iter()
+            .collect();
+        for shared in ["train", "judg", "traffick", "human"] {
+            assert!(en.contains(shared), "en lacks {shared}: {en:?}");
+            assert!(fr.contains(shared), "fr lacks {shared}: {fr:?}");
+        }
+    }
+
+    #[test]
+    fn stop_words_go_and_inflections_meet() {
+        assert_eq!(
+            stems("The victims of trafficking"),
+            stems("victim trafficked")
+        );
+        assert_eq!(
+            language(&fold("la formation des agents de police")),
+            Language::French
+        );
+    }
+
+    #[test]
+    fn markers_find_phases_and_years() {
+        assert_eq!(
+            markers("Safe Migration Project, Phase II (2026)"),
+            ["2026", "phase 2"]
+        );
+        assert_eq!(
+            markers("Phase 2 of the safe migration project"),
+            ["phase 2"]
+        );
+        assert!(markers("Counter-trafficking training").is_empty());
+    }
+
+    #[test]
+    fn names_compare_whole_after_folding() {
+        assert_eq!(name_set(&["UNICEF".into()]), name_set(&["Unicef.".into()]));
+        assert_ne!(
+            name_set(&["Save the Children".into()]),
+            name_set(&["Children".into()])
+        );
+    }
+}

@@ -204,6 +204,7 @@ async fn the_role_matrix_of_directory_writes(app: TestApp) {
     let own_editor = app.user("editor", Some("UNICEF")).await;
     let other_editor = app.user("editor", Some("ILO")).await;
     let own_viewer = app.user("viewer", Some("UNICEF")).await;
+    let other_viewer = app.user("viewer", Some("ILO")).await;
     let target = id(&designate(
         &app,
         &admin,
@@ -213,7 +214,11 @@ async fn the_role_matrix_of_directory_writes(app: TestApp) {
     .await);
     let fp_path = format!("/api/v1/focal-points/{target}");
 
-    for (who, session) in [("other editor", &other_editor), ("own viewer", &own_viewer)] {
+    for (who, session) in [
+        ("other editor", &other_editor),
+        ("own viewer", &own_viewer),
+        ("other viewer", &other_viewer),
+    ] {
         let before = app.fingerprint().await;
         let tries = [
             designate(

@@ -70,6 +70,9 @@ impl ErrorCode {
 /// One field's complaint inside a validation error.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
+    /// For uploaded files: the line of the file (the header is line 1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub row: Option<usize>,
     pub field: String,
     pub message: String,
 }
@@ -155,6 +158,7 @@ impl ApiError {
     /// A single-field rule violation (422).
     pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
         Self::invalid(vec![FieldError {
+            row: None,
             field: field.to_owned(),
             message: message.into(),
         }])
@@ -222,6 +226,7 @@ impl Violations {
     }
     pub fn add(&mut self, field: &str, message: impl Into<String>) {
         self.0.push(FieldError {
+            row: None,
             field: field.to_owned(),
             message: message.into(),
         });
@@ -238,6 +243,16 @@ impl Violations {
     }
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+    /// The complaints, each marked with a row of an uploaded file.
+    pub fn into_rows(self, row: usize) -> Vec<FieldError> {
+        self.0
+            .into_iter()
+            .map(|e| FieldError {
+                row: Some(row),
+                ..e
+            })
+            .collect()
     }
     pub fn into_result(self) -> Result<(), ApiError> {
         if self.0.is_empty() {

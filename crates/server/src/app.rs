@@ -38,6 +38,7 @@ use utoipa_actix_web::AppExt;
         (name = "users", description = "User accounts (admin)"),
         (name = "agencies", description = "The ICAT member registry"),
         (name = "focal-points", description = "The focal-point directory (paragraph 9)"),
+        (name = "activities", description = "The deduplicated activity log (paragraph 7)"),
         (name = "reports", description = "Reports for the secretariat"),
         (name = "audit", description = "The append-only audit trail (admin)"),
     )
@@ -68,6 +69,7 @@ fn api(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     icat_auth::configure(cfg);
     icat_agencies::configure(cfg);
     icat_directory::configure(cfg);
+    icat_activities::configure(cfg);
 }
 
 /// The OpenAPI document, collected from the very services the server mounts.

@@ -17,6 +17,11 @@ enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Duplicate detection maintenance.
+    Dedup {
+        #[command(subcommand)]
+        command: DedupCommand,
+    },
     /// Create an admin account; the password comes from ICAT_ADMIN_PASSWORD or a prompt.
     CreateAdmin {
         #[arg(long)]
@@ -24,6 +29,13 @@ enum Command {
         #[arg(long, default_value = "ICAT secretariat")]
         name: String,
     },
+}
+
+#[derive(Subcommand)]
+enum DedupCommand {
+    /// Recompute every activity's features, band keys and pairs from scratch (after a change of
+    /// the engine or its weights). Reviews are kept.
+    Rebuild,
 }
 
 #[actix_web::main]
@@ -47,6 +59,17 @@ async fn main() -> anyhow::Result<()> {
         Command::Migrate => {
             bootstrap::open_database(&settings).await?;
             println!("The database is up to date.");
+        }
+        Command::Dedup {
+            command: DedupCommand::Rebuild,
+        } => {
+            let db = bootstrap::open_database(&settings).await?;
+            let started = std::time::Instant::now();
+            let (activities, pairs) = db.run(icat_activities::rebuild).await?;
+            println!(
+                "Rebuilt {pairs} pairs over {activities} activities in {:.2} s.",
+                started.elapsed().as_secs_f64()
+            );
         }
         Command::CreateAdmin { email, name } => {
             let password = match settings.admin_password.clone() {

@@ -125,7 +125,102 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    activities (id) {
+        id -> Text,
+        agency_id -> Text,
+        title -> Text,
+        description -> Text,
+        countries -> Text,
+        themes -> Text,
+        sdg_targets -> Text,
+        target_groups -> Text,
+        partners -> Text,
+        start_date -> Date,
+        end_date -> Date,
+        status -> Text,
+        budget_usd -> Nullable<BigInt>,
+        same_key -> Text,
+        features -> Text,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        archived_at -> Nullable<Timestamp>,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    activity_countries (country, activity_id) {
+        activity_id -> Text,
+        country -> Text,
+    }
+}
+
+diesel::table! {
+    activity_themes (theme, activity_id) {
+        activity_id -> Text,
+        theme -> Text,
+    }
+}
+
+diesel::table! {
+    activity_sdgs (target, activity_id) {
+        activity_id -> Text,
+        target -> Text,
+    }
+}
+
+diesel::table! {
+    activity_terms (term, activity_id) {
+        activity_id -> Text,
+        term -> Text,
+    }
+}
+
+diesel::table! {
+    activity_bands (band_key, activity_id) {
+        band_key -> BigInt,
+        activity_id -> Text,
+    }
+}
+
+diesel::table! {
+    activity_pairs (a_id, b_id) {
+        a_id -> Text,
+        b_id -> Text,
+        score -> Double,
+        level -> Text,
+        reasons -> Text,
+        computed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    pair_reviews (a_id, b_id) {
+        a_id -> Text,
+        b_id -> Text,
+        decision -> Text,
+        note -> Nullable<Text>,
+        reviewed_by -> Nullable<Text>,
+        reviewed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (user_id, key) {
+        user_id -> Text,
+        key -> Text,
+        request_hash -> Text,
+        status -> Integer,
+        response -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> agencies (agency_id));
+diesel::joinable!(activities -> agencies (agency_id));
+diesel::joinable!(activity_countries -> activities (activity_id));
 diesel::joinable!(focal_points -> agencies (agency_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
@@ -142,4 +237,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     focal_point_countries,
     focal_point_themes,
     focal_point_terms,
+    activities,
+    activity_countries,
+    activity_themes,
+    activity_sdgs,
+    activity_terms,
+    activity_bands,
+    activity_pairs,
+    pair_reviews,
+    idempotency_keys,
 );

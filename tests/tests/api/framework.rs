@@ -174,6 +174,16 @@ async fn the_openapi_document_lists_every_route(app: TestApp) {
         ("/api/v1/focal-points/export.vcf", "get"),
         ("/api/v1/focal-points/export.csv", "get"),
         ("/api/v1/reports/focal-point-coverage", "get"),
+        ("/api/v1/activities", "post"),
+        ("/api/v1/activities", "get"),
+        ("/api/v1/activities/check", "post"),
+        ("/api/v1/activities/{id}", "get"),
+        ("/api/v1/activities/{id}", "patch"),
+        ("/api/v1/activities/{id}", "delete"),
+        ("/api/v1/activities/import", "post"),
+        ("/api/v1/activities/export.csv", "get"),
+        ("/api/v1/reports/duplicates", "get"),
+        ("/api/v1/reports/duplicates/reviews", "post"),
     ];
     for (path, method) in expected {
         assert!(
@@ -206,6 +216,10 @@ async fn the_openapi_document_lists_every_route(app: TestApp) {
         "Event",
         "FocalPoint",
         "Coverage",
+        "Activity",
+        "Match",
+        "Recorded",
+        "Report",
     ] {
         assert!(
             r.body["components"]["schemas"][schema].is_object(),

@@ -1,6 +1,7 @@
 //! Black-box API tests: one binary, each test on its own server and database, on SQLite and on
 //! PostgreSQL (`ICAT_TEST_PG_URL`).
 
+mod activities;
 mod agencies;
 mod auth;
 mod directory;

@@ -1,0 +1,231 @@
+//! CSV import and export of activities. Columns by header name, in any order; lists inside a cell
+//! separated by `;`; an HXL hashtag row under the header is recognised on import and written on
+//! export.
+
+use crate::model::{self, Activity, Data, Raw};
+use icat_common::{ApiError, FieldError, Violations};
+
+/// The columns, with their HXL hashtags.
+pub const COLUMNS: [(&str, &str); 13] = [
+    ("id", "#activity+id"),
+    ("agency", "#org+acronym"),
+    ("title", "#activity+title"),
+    ("description", "#activity+description"),
+    ("countries", "#country+code+list"),
+    ("themes", "#sector+list"),
+    ("sdg_targets", "#indicator+sdg+list"),
+    ("target_groups", "#group+targeted+list"),
+    ("partners", "#org+partner+list"),
+    ("start_date", "#date+start"),
+    ("end_date", "#date+end"),
+    ("status", "#status"),
+    ("budget_usd", "#value+budget+usd"),
+];
+
+const REQUIRED: [&str; 6] = [
+    "title",
+    "description",
+    "countries",
+    "themes",
+    "start_date",
+    "end_date",
+];
+
+/// One valid row of an upload: the line it came from, the agency acronym it names, its data.
+pub struct ImportRow {
+    pub line: usize,
+    pub agency: Option<String>,
+    pub data: Data,
+}
+
+fn list(cell: &str) -> Vec<String> {
+    cell.split(';')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Parses an upload; every row's complaints come back together, and any complaint means nothing
+/// of the file is taken.
+pub fn parse(bytes: &[u8]) -> Result<Vec<ImportRow>, ApiError> {
+    let text = std::str::from_utf8(bytes).map_err(|_| {
+        ApiError::invalid(vec![FieldError {
+            row: None,
+            field: "file".into(),
+            message: "must be UTF-8 text".into(),
+        }])
+    })?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| {
+            ApiError::invalid(vec![FieldError {
+                row: Some(1),
+                field: "header".into(),
+                message: format!("cannot be read: {e}"),
+            }])
+        })?
+        .iter()
+        .map(|h| h.trim().to_lowercase())
+        .collect();
+    let mut errors = Vec::new();
+    for h in &headers {
+        if !COLUMNS.iter().any(|(name, _)| name == h) {
+            errors.push(FieldError {
+                row: Some(1),
+                field: h.clone(),
+                message: "is not a column of the activity log".into(),
+            });
+        }
+    }
+    for required in REQUIRED {
+        if !headers.iter().any(|h| h == required) {
+            errors.push(FieldError {
+                row: Some(1),
+                field: required.into(),
+                message: "column is missing".into(),
+            });
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::invalid(errors));
+    }
+    let column = |name: &str| headers.iter().position(|h| h == name);
+    let mut rows = Vec::new();
+    for (index, record) in reader.records().enumerate() {
+        let line = record
+            .as_ref()
+            .ok()
+            .and_then(|r| r.position())
+            .map_or(index + 2, |p| {
+                usize::try_from(p.line()).unwrap_or(index + 2)
+            });
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                errors.push(FieldError {
+                    row: Some(line),
+                    field: "row".into(),
+                    message: format!("cannot be read: {e}"),
+                });
+                continue;
+            }
+        };
+        if record.iter().all(str::is_empty) {
+            continue;
+        }
+        if index == 0
+            && record
+                .iter()
+                .filter(|c| !c.is_empty())
+                .all(|c| c.starts_with('#'))
+        {
+            continue; // the HXL hashtag row
+        }
+        if record.len() != headers.len() {
+            errors.push(FieldError {
+                row: Some(line),
+                field: "row".into(),
+                message: format!(
+                    "has {} cells where the header has {}",
+                    record.len(),
+                    headers.len()
+                ),
+            });
+            continue;
+        }
+        // Cells this service exported carry an apostrophe before a leading formula character.
+        let cell = |name: &str| {
+            let raw = column(name).and_then(|i| record.get(i)).unwrap_or_default();
+            raw.strip_prefix('\'')
+                .filter(|rest| rest.starts_with(['=', '+', '-', '@']))
+                .unwrap_or(raw)
+        };
+        let mut v = Violations::new();
+        let budget = match cell("budget_usd") {
+            "" => None,
+            raw => match raw.replace([',', ' '], "").parse::<f64>() {
+                Ok(b) => Some(b),
+                Err(_) => {
+                    v.add("budget_usd", "must be a number of US dollars");
+                    None
+                }
+            },
+        };
+        let status = Some(cell("status")).filter(|s| !s.is_empty());
+        let (countries, themes, sdgs, groups, partners) = (
+            list(cell("countries")),
+            list(cell("themes")),
+            list(cell("sdg_targets")),
+            list(cell("target_groups")),
+            list(cell("partners")),
+        );
+        let data = model::parse(
+            &Raw {
+                title: cell("title"),
+                description: cell("description"),
+                countries: &countries,
+                themes: &themes,
+                sdg_targets: &sdgs,
+                target_groups: &groups,
+                partners: &partners,
+                start_date: cell("start_date"),
+                end_date: cell("end_date"),
+                status,
+                budget_usd: budget,
+            },
+            &mut v,
+        );
+        match data {
+            Some(data) if v.is_empty() => rows.push(ImportRow {
+                line,
+                agency: Some(cell("agency").to_owned()).filter(|a| !a.is_empty()),
+                data,
+            }),
+            _ => errors.extend(v.into_rows(line)),
+        }
+    }
+    if errors.is_empty() {
+        Ok(rows)
+    } else {
+        Err(ApiError::invalid(errors))
+    }
+}
+
+/// Activities as CSV, with the HXL hashtag row under the header.
+pub fn export(all: &[Activity]) -> Result<String, ApiError> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let mut write = |row: Vec<String>| {
+        out.write_record(
+            row.iter()
+                .map(|c| icat_common::spreadsheet_cell(c).into_owned()),
+        )
+        .map_err(ApiError::internal)
+    };
+    write(COLUMNS.iter().map(|(h, _)| (*h).to_owned()).collect())?;
+    write(COLUMNS.iter().map(|(_, t)| (*t).to_owned()).collect())?;
+    for a in all {
+        write(vec![
+            a.id.clone(),
+            a.agency_acronym.clone(),
+            a.title.clone(),
+            a.description.clone(),
+            a.countries.join(";"),
+            a.themes.join(";"),
+            a.sdg_targets.join(";"),
+            a.target_groups.join(";"),
+            a.partners.join(";"),
+            a.start_date.to_string(),
+            a.end_date.to_string(),
+            a.status.clone(),
+            a.budget_usd.map(|b| b.to_string()).unwrap_or_default(),
+        ])?;
+    }
+    let bytes = out.into_inner().map_err(ApiError::internal)?;
+    String::from_utf8(bytes).map_err(ApiError::internal)
+}

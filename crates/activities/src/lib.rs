@@ -1,0 +1,19 @@
+//! The deduplicated activity log (paragraph 7 of the resolution): agencies record their
+//! activities; each one is scored, while the user waits, against its candidates only (LSH buckets
+//! and a capped country-and-period block) and the pairs are kept current in the database, so
+//! several servers sharing one PostgreSQL agree. People review pairs; a `not_duplicate` verdict
+//! outlives every rebuild. Also: the same-agency exact duplicate (409), idempotent recording, CSV
+//! import and export, and the duplicate report.
+//!
+//! May depend on `icat_common`, `icat_store`, `icat_auth`, `icat_audit` and `icat_dedup`.
+
+mod csvio;
+mod idempotency;
+pub mod log;
+pub mod model;
+pub mod query;
+pub mod report;
+mod routes;
+
+pub use log::rebuild;
+pub use routes::configure;

@@ -1,0 +1,560 @@
+//! The activity log's write paths: record, change and archive activities, keeping their look-up
+//! rows, LSH band keys and scored pairs current in the same transaction.
+
+use crate::model::{Activity, Data, Match, ReasonView, Row};
+use diesel::prelude::*;
+use icat_audit::{Actor, NewEvent};
+use icat_common::{ApiError, search};
+use icat_dedup::{Features, Level};
+use icat_store::DbConn;
+use icat_store::schema::{
+    activities, activity_bands, activity_countries, activity_pairs, activity_sdgs, activity_terms,
+    activity_themes, agencies, pair_reviews,
+};
+
+/// At most this many matches are returned with a recorded or checked activity.
+pub const MATCHES_SHOWN: usize = 20;
+/// At most this many activities are taken from one LSH bucket, and from the country block.
+const BUCKET_TAKE: i64 = icat_dedup::BUCKET_CAP as i64;
+const BLOCK_TAKE: i64 = 200;
+
+fn to_json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "[]".into())
+}
+
+/// One activity with its agency's acronym.
+pub fn find(conn: &mut DbConn, id: &str) -> Result<Activity, ApiError> {
+    activities::table
+        .inner_join(agencies::table)
+        .filter(activities::id.eq(id))
+        .filter(activities::archived_at.is_null())
+        .select((Row::as_select(), agencies::acronym))
+        .first::<(Row, String)>(conn)
+        .optional()?
+        .map(|(row, acronym)| Activity::from_row(row, acronym))
+        .ok_or_else(|| ApiError::not_found("no activity has this id"))
+}
+
+/// The agency's live activity with the same normalised title, countries and dates, if any.
+pub fn same_activity(
+    conn: &mut DbConn,
+    agency_id: &str,
+    key: &str,
+    except: Option<&str>,
+) -> QueryResult<Option<String>> {
+    activities::table
+        .filter(activities::agency_id.eq(agency_id))
+        .filter(activities::same_key.eq(key))
+        .filter(activities::archived_at.is_null())
+        .filter(activities::id.ne(except.unwrap_or_default()))
+        .select(activities::id)
+        .first(conn)
+        .optional()
+}
+
+pub fn duplicate_activity(existing_id: String) -> ApiError {
+    let mut err = ApiError::new(
+        icat_common::ErrorCode::DuplicateActivity,
+        409,
+        "your agency has already recorded this activity (same title, countries and dates)",
+    );
+    err.existing_id = Some(existing_id);
+    err
+}
+
+/// A candidate for comparison: its id, agency, acronym, title, dates and features.
+struct Candidate {
+    id: String,
+    agency_acronym: String,
+    title: String,
+    start: chrono::NaiveDate,
+    end: chrono::NaiveDate,
+    features: Features,
+}
+
+/// Activities of other agencies that may duplicate or overlap one with these features: those that
+/// share an LSH bucket (capped per bucket) and those that share a country in an overlapping period
+/// (capped). Never a scan of the log.
+fn candidates(
+    conn: &mut DbConn,
+    f: &Features,
+    keys: &[i64],
+    except: Option<&str>,
+) -> QueryResult<Vec<Candidate>> {
+    let mut ids: Vec<String> = Vec::new();
+    for key in keys {
+        let bucket: Vec<String> = activity_bands::table
+            .filter(activity_bands::band_key.eq(key))
+            .select(activity_bands::activity_id)
+            .limit(BUCKET_TAKE)
+            .load(conn)?;
+        ids.extend(bucket);
+    }
+    let block: Vec<String> = activity_countries::table
+        .inner_join(activities::table)
+        .filter(activity_countries::country.eq_any(&f.countries))
+        .filter(activities::start_date.le(f.end))
+        .filter(activities::end_date.ge(f.start))
+        .filter(activities::agency_id.ne(&f.agency))
+        .filter(activities::archived_at.is_null())
+        .order(activities::start_date.desc())
+        .select(activities::id)
+        .limit(BLOCK_TAKE)
+        .load(conn)?;
+    ids.extend(block);
+    ids.sort();
+    ids.dedup();
+    if let Some(except) = except {
+        ids.retain(|id| id != except);
+    }
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let rows: Vec<(
+            String,
+            String,
+            String,
+            String,
+            chrono::NaiveDate,
+            chrono::NaiveDate,
+            String,
+        )> = activities::table
+            .inner_join(agencies::table)
+            .filter(activities::id.eq_any(chunk))
+            .filter(activities::agency_id.ne(&f.agency))
+            .filter(activities::archived_at.is_null())
+            .select((
+                activities::id,
+                activities::agency_id,
+                agencies::acronym,
+                activities::title,
+                activities::start_date,
+                activities::end_date,
+                activities::features,
+            ))
+            .load(conn)?;
+        out.extend(rows.into_iter().filter_map(
+            |(id, _agency, acronym, title, start, end, features)| {
+                serde_json::from_str(&features)
+                    .ok()
+                    .map(|features| Candidate {
+                        id,
+                        agency_acronym: acronym,
+                        title,
+                        start,
+                        end,
+                        features,
+                    })
+            },
+        ));
+    }
+    Ok(out)
+}
+
+/// The pairs an activity forms with its candidates, strongest first: every duplicate and possible
+/// match, and the strongest few overlaps.
+fn matches(
+    conn: &mut DbConn,
+    f: &Features,
+    keys: &[i64],
+    except: Option<&str>,
+) -> QueryResult<Vec<(Match, icat_dedup::Scored)>> {
+    let mut scored: Vec<(Match, icat_dedup::Scored)> = candidates(conn, f, keys, except)?
+        .into_iter()
+        .filter_map(|c| {
+            let s = icat_dedup::compare(f, &c.features);
+            let level = s.level?;
+            Some((
+                Match {
+                    activity_id: c.id,
+                    agency_id: c.features.agency.clone(),
+                    agency_acronym: c.agency_acronym,
+                    title: c.title,
+                    start_date: c.start,
+                    end_date: c.end,
+                    score: s.score,
+                    level: level.as_str().to_owned(),
+                    reasons: s.reasons.iter().map(ReasonView::from).collect(),
+                },
+                s,
+            ))
+        })
+        .collect();
+    scored.sort_by(|x, y| {
+        y.0.score
+            .total_cmp(&x.0.score)
+            .then_with(|| x.0.activity_id.cmp(&y.0.activity_id))
+    });
+    let mut overlaps = 0;
+    scored.retain(|(_, s)| {
+        if s.level == Some(Level::Overlap) {
+            overlaps += 1;
+            overlaps <= icat_dedup::OVERLAPS_KEPT
+        } else {
+            true
+        }
+    });
+    Ok(scored)
+}
+
+/// The ids of activities that people said are not duplicates of `id`.
+fn dismissed(conn: &mut DbConn, id: &str) -> QueryResult<Vec<String>> {
+    let pairs: Vec<(String, String)> = pair_reviews::table
+        .filter(pair_reviews::decision.eq("not_duplicate"))
+        .filter(pair_reviews::a_id.eq(id).or(pair_reviews::b_id.eq(id)))
+        .select((pair_reviews::a_id, pair_reviews::b_id))
+        .load(conn)?;
+    Ok(pairs
+        .into_iter()
+        .map(|(a, b)| if a == id { b } else { a })
+        .collect())
+}
+
+/// The possible duplicates of a prospective activity, saving nothing (the `check` route).
+pub fn check(conn: &mut DbConn, agency_id: &str, data: &Data) -> Result<Vec<Match>, ApiError> {
+    let f = data.features(agency_id);
+    let keys = icat_dedup::band_keys(&f);
+    let mut found: Vec<Match> = matches(conn, &f, &keys, None)?
+        .into_iter()
+        .map(|(m, _)| m)
+        .collect();
+    found.truncate(MATCHES_SHOWN);
+    Ok(found)
+}
+
+fn write_index(conn: &mut DbConn, id: &str, data: &Data, keys: &[i64]) -> QueryResult<()> {
+    diesel::delete(activity_countries::table.filter(activity_countries::activity_id.eq(id)))
+        .execute(conn)?;
+    diesel::delete(activity_themes::table.filter(activity_themes::activity_id.eq(id)))
+        .execute(conn)?;
+    diesel::delete(activity_sdgs::table.filter(activity_sdgs::activity_id.eq(id))).execute(conn)?;
+    diesel::delete(activity_terms::table.filter(activity_terms::activity_id.eq(id)))
+        .execute(conn)?;
+    diesel::delete(activity_bands::table.filter(activity_bands::activity_id.eq(id)))
+        .execute(conn)?;
+    for c in &data.countries {
+        diesel::insert_into(activity_countries::table)
+            .values((
+                activity_countries::activity_id.eq(id),
+                activity_countries::country.eq(c),
+            ))
+            .execute(conn)?;
+    }
+    for t in &data.themes {
+        diesel::insert_into(activity_themes::table)
+            .values((
+                activity_themes::activity_id.eq(id),
+                activity_themes::theme.eq(t),
+            ))
+            .execute(conn)?;
+    }
+    for s in &data.sdg_targets {
+        diesel::insert_into(activity_sdgs::table)
+            .values((
+                activity_sdgs::activity_id.eq(id),
+                activity_sdgs::target.eq(s),
+            ))
+            .execute(conn)?;
+    }
+    let text = format!(
+        "{} {} {} {}",
+        data.title,
+        data.description,
+        data.partners.join(" "),
+        data.target_groups.join(" ")
+    );
+    for term in search::terms(&text) {
+        diesel::insert_into(activity_terms::table)
+            .values((
+                activity_terms::activity_id.eq(id),
+                activity_terms::term.eq(term),
+            ))
+            .execute(conn)?;
+    }
+    let mut keys = keys.to_vec();
+    keys.sort_unstable();
+    keys.dedup();
+    for key in keys {
+        diesel::insert_into(activity_bands::table)
+            .values((
+                activity_bands::band_key.eq(key),
+                activity_bands::activity_id.eq(id),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Replaces the pairs of `id` with those found now; returns the matches to show.
+fn refresh_pairs(
+    conn: &mut DbConn,
+    id: &str,
+    f: &Features,
+    keys: &[i64],
+) -> QueryResult<Vec<Match>> {
+    remove_pairs(conn, id)?;
+    let found = matches(conn, f, keys, Some(id))?;
+    let now = icat_common::now();
+    for (m, s) in &found {
+        let (a, b) = if id < m.activity_id.as_str() {
+            (id, m.activity_id.as_str())
+        } else {
+            (m.activity_id.as_str(), id)
+        };
+        diesel::insert_into(activity_pairs::table)
+            .values((
+                activity_pairs::a_id.eq(a),
+                activity_pairs::b_id.eq(b),
+                activity_pairs::score.eq(s.score),
+                activity_pairs::level.eq(&m.level),
+                activity_pairs::reasons.eq(to_json(&m.reasons)),
+                activity_pairs::computed_at.eq(now),
+            ))
+            .execute(conn)?;
+    }
+    let hidden = dismissed(conn, id)?;
+    let mut shown: Vec<Match> = found
+        .into_iter()
+        .map(|(m, _)| m)
+        .filter(|m| !hidden.contains(&m.activity_id))
+        .collect();
+    shown.truncate(MATCHES_SHOWN);
+    Ok(shown)
+}
+
+fn remove_pairs(conn: &mut DbConn, id: &str) -> QueryResult<()> {
+    diesel::delete(
+        activity_pairs::table.filter(activity_pairs::a_id.eq(id).or(activity_pairs::b_id.eq(id))),
+    )
+    .execute(conn)
+    .map(drop)
+}
+
+/// Records an activity for an agency and scores it against its candidates. One agency recording
+/// the same activity twice gets 409 `duplicate_activity` with the existing id.
+pub fn record(
+    conn: &mut DbConn,
+    actor: &Actor,
+    agency_id: &str,
+    data: &Data,
+) -> Result<(Activity, Vec<Match>), ApiError> {
+    let f = data.features(agency_id);
+    let keys = icat_dedup::band_keys(&f);
+    let features = to_json(&f);
+    let same_key = data.same_key();
+    icat_store::write(conn, |conn| {
+        let active: Option<bool> = agencies::table
+            .find(agency_id)
+            .select(agencies::active)
+            .first(conn)
+            .optional()?;
+        match active {
+            None => {
+                return Err(ApiError::invalid_field(
+                    "agency_id",
+                    "no agency has this id",
+                ));
+            }
+            Some(false) => {
+                return Err(ApiError::conflict(
+                    "this agency is no longer an active member",
+                ));
+            }
+            Some(true) => {}
+        }
+        if let Some(existing) = same_activity(conn, agency_id, &same_key, None)? {
+            return Err(duplicate_activity(existing));
+        }
+        let now = icat_common::now();
+        let id = icat_common::new_id();
+        diesel::insert_into(activities::table)
+            .values((
+                activities::id.eq(&id),
+                activities::agency_id.eq(agency_id),
+                activities::title.eq(&data.title),
+                activities::description.eq(&data.description),
+                activities::countries.eq(to_json(&data.countries)),
+                activities::themes.eq(to_json(&data.themes)),
+                activities::sdg_targets.eq(to_json(&data.sdg_targets)),
+                activities::target_groups.eq(to_json(&data.target_groups)),
+                activities::partners.eq(to_json(&data.partners)),
+                activities::start_date.eq(data.start_date),
+                activities::end_date.eq(data.end_date),
+                activities::status.eq(&data.status),
+                activities::budget_usd.eq(data.budget_usd),
+                activities::same_key.eq(&same_key),
+                activities::features.eq(&features),
+                activities::created_by.eq(actor.user_id.as_deref()),
+                activities::created_at.eq(now),
+                activities::updated_at.eq(now),
+                activities::version.eq(1),
+            ))
+            .execute(conn)?;
+        write_index(conn, &id, data, &keys)?;
+        let shown = refresh_pairs(conn, &id, &f, &keys)?;
+        let activity = find(conn, &id)?;
+        icat_audit::record(
+            conn,
+            actor,
+            &NewEvent::success("create", "activity", &id).with_changes(serde_json::json!({
+                "title": activity.title,
+                "agency_id": activity.agency_id,
+                "matches": shown.iter().map(|m| serde_json::json!({"activity_id": m.activity_id, "level": m.level, "score": m.score})).collect::<Vec<_>>(),
+            })),
+        )?;
+        Ok((activity, shown))
+    })
+}
+
+/// Changes an activity if it is still at the version the client read, and rescores it.
+pub fn update(
+    conn: &mut DbConn,
+    actor: &Actor,
+    before: &Activity,
+    expected_version: i32,
+    data: &Data,
+) -> Result<(Activity, Vec<Match>), ApiError> {
+    let f = data.features(&before.agency_id);
+    let keys = icat_dedup::band_keys(&f);
+    let same_key = data.same_key();
+    icat_store::write(conn, |conn| {
+        if let Some(existing) = same_activity(conn, &before.agency_id, &same_key, Some(&before.id))?
+        {
+            return Err(duplicate_activity(existing));
+        }
+        let updated = diesel::update(
+            activities::table
+                .filter(activities::id.eq(&before.id))
+                .filter(activities::version.eq(expected_version))
+                .filter(activities::archived_at.is_null()),
+        )
+        .set((
+            activities::title.eq(&data.title),
+            activities::description.eq(&data.description),
+            activities::countries.eq(to_json(&data.countries)),
+            activities::themes.eq(to_json(&data.themes)),
+            activities::sdg_targets.eq(to_json(&data.sdg_targets)),
+            activities::target_groups.eq(to_json(&data.target_groups)),
+            activities::partners.eq(to_json(&data.partners)),
+            activities::start_date.eq(data.start_date),
+            activities::end_date.eq(data.end_date),
+            activities::status.eq(&data.status),
+            activities::budget_usd.eq(data.budget_usd),
+            activities::same_key.eq(&same_key),
+            activities::features.eq(to_json(&f)),
+            activities::updated_at.eq(icat_common::now()),
+            activities::version.eq(activities::version + 1),
+        ))
+        .execute(conn)?;
+        if updated == 0 {
+            return Err(ApiError::precondition_failed());
+        }
+        write_index(conn, &before.id, data, &keys)?;
+        let shown = refresh_pairs(conn, &before.id, &f, &keys)?;
+        let after = find(conn, &before.id)?;
+        let diff = icat_audit::diff(
+            &serde_json::to_value(before).unwrap_or_default(),
+            &serde_json::to_value(&after).unwrap_or_default(),
+        );
+        icat_audit::record(
+            conn,
+            actor,
+            &NewEvent::success("update", "activity", &before.id).with_changes(diff),
+        )?;
+        Ok((after, shown))
+    })
+}
+
+/// Archives an activity: gone from lists, reports and pairs; kept in the table and the audit trail.
+pub fn archive(conn: &mut DbConn, actor: &Actor, activity: &Activity) -> Result<(), ApiError> {
+    icat_store::write(conn, |conn| {
+        let now = icat_common::now();
+        let archived = diesel::update(
+            activities::table
+                .filter(activities::id.eq(&activity.id))
+                .filter(activities::archived_at.is_null()),
+        )
+        .set((
+            activities::archived_at.eq(now),
+            activities::updated_at.eq(now),
+            activities::version.eq(activities::version + 1),
+        ))
+        .execute(conn)?;
+        if archived == 0 {
+            return Err(ApiError::not_found("no activity has this id"));
+        }
+        remove_pairs(conn, &activity.id)?;
+        diesel::delete(activity_bands::table.filter(activity_bands::activity_id.eq(&activity.id)))
+            .execute(conn)?;
+        icat_audit::record(
+            conn,
+            actor,
+            &NewEvent::success("archive", "activity", &activity.id).with_changes(
+                serde_json::json!({"title": activity.title, "agency_id": activity.agency_id}),
+            ),
+        )?;
+        Ok(())
+    })
+}
+
+/// Recomputes every activity's features, band keys and pairs from scratch (after a change of the
+/// engine or its weights). Reviews are kept: a pair dismissed as `not_duplicate` stays dismissed.
+/// Returns the number of activities and of pairs.
+pub fn rebuild(conn: &mut DbConn) -> Result<(usize, usize), ApiError> {
+    let rows: Vec<(Row, String)> = activities::table
+        .inner_join(agencies::table)
+        .filter(activities::archived_at.is_null())
+        .order(activities::id.asc())
+        .select((Row::as_select(), agencies::acronym))
+        .load(conn)?;
+    let activities: Vec<Activity> = rows
+        .into_iter()
+        .map(|(r, a)| Activity::from_row(r, a))
+        .collect();
+    let features: Vec<Features> = activities
+        .iter()
+        .map(|a| a.data().features(&a.agency_id))
+        .collect();
+    let pairs = icat_dedup::all_pairs(&features);
+    let now = icat_common::now();
+    icat_store::write(conn, |conn| {
+        diesel::delete(activity_pairs::table).execute(conn)?;
+        diesel::delete(activity_bands::table).execute(conn)?;
+        for (a, f) in activities.iter().zip(&features) {
+            diesel::update(activities::table.find(&a.id))
+                .set(activities::features.eq(to_json(f)))
+                .execute(conn)?;
+            let mut keys = icat_dedup::band_keys(f);
+            keys.sort_unstable();
+            keys.dedup();
+            for key in keys {
+                diesel::insert_into(activity_bands::table)
+                    .values((
+                        activity_bands::band_key.eq(key),
+                        activity_bands::activity_id.eq(&a.id),
+                    ))
+                    .execute(conn)?;
+            }
+        }
+        for p in &pairs {
+            let (x, y) = (&activities[p.a].id, &activities[p.b].id);
+            let (a, b) = if x < y { (x, y) } else { (y, x) };
+            let reasons: Vec<ReasonView> = p.scored.reasons.iter().map(ReasonView::from).collect();
+            diesel::insert_into(activity_pairs::table)
+                .values((
+                    activity_pairs::a_id.eq(a),
+                    activity_pairs::b_id.eq(b),
+                    activity_pairs::score.eq(p.scored.score),
+                    activity_pairs::level.eq(p
+                        .scored
+                        .level
+                        .map(Level::as_str)
+                        .unwrap_or("overlap")),
+                    activity_pairs::reasons.eq(to_json(&reasons)),
+                    activity_pairs::computed_at.eq(now),
+                ))
+                .execute(conn)?;
+        }
+        Ok::<_, ApiError>(())
+    })?;
+    Ok((activities.len(), pairs.len()))
+}

@@ -1,0 +1,417 @@
+//! Activities as stored, as shown, and as accepted: parse, don't validate.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use icat_common::{ApiError, Violations, validate, vocab};
+use icat_store::schema::activities;
+use serde::{Deserialize, Serialize};
+
+/// Where an activity stands.
+pub const STATUSES: [&str; 4] = ["planned", "ongoing", "completed", "cancelled"];
+
+#[derive(Clone, Debug, Queryable, Selectable)]
+#[diesel(table_name = activities)]
+pub struct Row {
+    pub id: String,
+    pub agency_id: String,
+    pub title: String,
+    pub description: String,
+    pub countries: String,
+    pub themes: String,
+    pub sdg_targets: String,
+    pub target_groups: String,
+    pub partners: String,
+    pub start_date: NaiveDate,
+    pub end_date: NaiveDate,
+    pub status: String,
+    pub budget_usd: Option<i64>,
+    pub same_key: String,
+    pub features: String,
+    pub created_by: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub archived_at: Option<NaiveDateTime>,
+    pub version: i32,
+}
+
+/// An activity as the API shows it.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Activity {
+    pub id: String,
+    pub agency_id: String,
+    pub agency_acronym: String,
+    pub title: String,
+    pub description: String,
+    /// ISO 3166-1 alpha-2 codes.
+    pub countries: Vec<String>,
+    /// Pillars: prevention, protection, prosecution, partnerships.
+    pub themes: Vec<String>,
+    /// SDG targets: 5.2, 8.7, 16.2.
+    pub sdg_targets: Vec<String>,
+    pub target_groups: Vec<String>,
+    pub partners: Vec<String>,
+    pub start_date: NaiveDate,
+    pub end_date: NaiveDate,
+    /// planned, ongoing, completed or cancelled.
+    pub status: String,
+    /// Whole US dollars.
+    pub budget_usd: Option<i64>,
+    pub created_by: Option<String>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+    pub version: i32,
+}
+
+fn json_list(text: &str) -> Vec<String> {
+    serde_json::from_str(text).unwrap_or_default()
+}
+
+impl Activity {
+    pub fn from_row(row: Row, agency_acronym: String) -> Self {
+        Activity {
+            countries: json_list(&row.countries),
+            themes: json_list(&row.themes),
+            sdg_targets: json_list(&row.sdg_targets),
+            target_groups: json_list(&row.target_groups),
+            partners: json_list(&row.partners),
+            id: row.id,
+            agency_id: row.agency_id,
+            agency_acronym,
+            title: row.title,
+            description: row.description,
+            start_date: row.start_date,
+            end_date: row.end_date,
+            status: row.status,
+            budget_usd: row.budget_usd,
+            created_by: row.created_by,
+            created_at: icat_common::utc(row.created_at),
+            updated_at: icat_common::utc(row.updated_at),
+            version: row.version,
+        }
+    }
+
+    /// The activity's fields as a request body would give them (for merging a PATCH).
+    pub fn data(&self) -> Data {
+        Data {
+            title: self.title.clone(),
+            description: self.description.clone(),
+            countries: self.countries.clone(),
+            themes: self.themes.clone(),
+            sdg_targets: self.sdg_targets.clone(),
+            target_groups: self.target_groups.clone(),
+            partners: self.partners.clone(),
+            start_date: self.start_date,
+            end_date: self.end_date,
+            status: self.status.clone(),
+            budget_usd: self.budget_usd,
+        }
+    }
+}
+
+/// A request body of `POST /api/v1/activities` and `/check`.
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActivityBody {
+    /// Admins name the agency; editors may omit it (their own agency is used).
+    pub agency_id: Option<String>,
+    pub title: String,
+    pub description: String,
+    pub countries: Vec<String>,
+    pub themes: Vec<String>,
+    #[serde(default)]
+    pub sdg_targets: Vec<String>,
+    #[serde(default)]
+    pub target_groups: Vec<String>,
+    #[serde(default)]
+    pub partners: Vec<String>,
+    /// `YYYY-MM-DD`.
+    pub start_date: String,
+    /// `YYYY-MM-DD`, not before `start_date`.
+    pub end_date: String,
+    /// planned (default), ongoing, completed or cancelled.
+    pub status: Option<String>,
+    /// Whole US dollars.
+    pub budget_usd: Option<f64>,
+}
+
+/// A validated activity.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Data {
+    pub title: String,
+    pub description: String,
+    pub countries: Vec<String>,
+    pub themes: Vec<String>,
+    pub sdg_targets: Vec<String>,
+    pub target_groups: Vec<String>,
+    pub partners: Vec<String>,
+    pub start_date: NaiveDate,
+    pub end_date: NaiveDate,
+    pub status: String,
+    pub budget_usd: Option<i64>,
+}
+
+pub fn date(raw: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
+        .map_err(|_| "must be a date like 2026-11-28".into())
+}
+
+pub fn status(raw: &str) -> Result<String, String> {
+    let s = raw.trim().to_lowercase();
+    if STATUSES.contains(&s.as_str()) {
+        Ok(s)
+    } else {
+        Err(format!("must be one of {}", STATUSES.join(", ")))
+    }
+}
+
+pub fn budget(raw: f64) -> Result<i64, String> {
+    if !raw.is_finite() || !(0.0..=1e12).contains(&raw) {
+        return Err("must be a number of US dollars from 0 to 1,000,000,000,000".into());
+    }
+    if raw.fract() != 0.0 {
+        return Err("must be whole US dollars".into());
+    }
+    // In range and whole: the conversion is exact.
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "checked to be a whole number below 1e12"
+    )]
+    Ok(raw as i64)
+}
+
+fn names(raw: &[String], max: usize) -> Result<Vec<String>, String> {
+    vocab::list(raw, max, |n| validate::text(n, 200))
+}
+
+/// The raw fields of an activity, from a JSON body or a CSV row.
+pub struct Raw<'a> {
+    pub title: &'a str,
+    pub description: &'a str,
+    pub countries: &'a [String],
+    pub themes: &'a [String],
+    pub sdg_targets: &'a [String],
+    pub target_groups: &'a [String],
+    pub partners: &'a [String],
+    pub start_date: &'a str,
+    pub end_date: &'a str,
+    pub status: Option<&'a str>,
+    pub budget_usd: Option<f64>,
+}
+
+/// Parses an activity, collecting every field's complaint.
+pub fn parse(raw: &Raw<'_>, v: &mut Violations) -> Option<Data> {
+    let title = v.check("title", validate::text(raw.title, 300));
+    let description = v.check("description", long_text(raw.description, 10_000));
+    let countries = v.check(
+        "countries",
+        non_empty(vocab::list(raw.countries, 60, vocab::country)),
+    );
+    let themes = v.check(
+        "themes",
+        non_empty(vocab::list(raw.themes, 4, vocab::theme)),
+    );
+    let sdg_targets = v.check(
+        "sdg_targets",
+        vocab::list(raw.sdg_targets, 10, vocab::sdg_target),
+    );
+    let target_groups = v.check("target_groups", names(raw.target_groups, 20));
+    let partners = v.check("partners", names(raw.partners, 50));
+    let start = v.check("start_date", date(raw.start_date));
+    let end = v.check("end_date", date(raw.end_date));
+    if let (Some(s), Some(e)) = (start, end)
+        && e < s
+    {
+        v.add("end_date", "must not be before start_date");
+    }
+    let status = v.check("status", status(raw.status.unwrap_or("planned")));
+    let budget_usd = match raw.budget_usd {
+        Some(b) => v.check("budget_usd", budget(b)).map(Some),
+        None => Some(None),
+    };
+    if !v.is_empty() {
+        return None;
+    }
+    Some(Data {
+        title: title?,
+        description: description?,
+        countries: countries?,
+        themes: themes?,
+        sdg_targets: sdg_targets?,
+        target_groups: target_groups?,
+        partners: partners?,
+        start_date: start?,
+        end_date: end?,
+        status: status?,
+        budget_usd: budget_usd?,
+    })
+}
+
+fn non_empty(list: Result<Vec<String>, String>) -> Result<Vec<String>, String> {
+    match list {
+        Ok(l) if l.is_empty() => Err("must name at least one".into()),
+        other => other,
+    }
+}
+
+/// Multi-line text: trimmed, bounded, no control characters but line breaks and tabs.
+fn long_text(raw: &str, max: usize) -> Result<String, String> {
+    let value = raw.trim();
+    if value.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if value.chars().count() > max {
+        return Err(format!("must be at most {max} characters"));
+    }
+    if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
+    {
+        return Err("must not contain control characters".into());
+    }
+    Ok(value.to_owned())
+}
+
+impl ActivityBody {
+    pub fn parse(&self, v: &mut Violations) -> Option<Data> {
+        parse(
+            &Raw {
+                title: &self.title,
+                description: &self.description,
+                countries: &self.countries,
+                themes: &self.themes,
+                sdg_targets: &self.sdg_targets,
+                target_groups: &self.target_groups,
+                partners: &self.partners,
+                start_date: &self.start_date,
+                end_date: &self.end_date,
+                status: self.status.as_deref(),
+                budget_usd: self.budget_usd,
+            },
+            v,
+        )
+    }
+}
+
+/// A request body of `PATCH /api/v1/activities/{id}`: absent fields stay as they are.
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActivityChange {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub countries: Option<Vec<String>>,
+    pub themes: Option<Vec<String>>,
+    pub sdg_targets: Option<Vec<String>>,
+    pub target_groups: Option<Vec<String>>,
+    pub partners: Option<Vec<String>>,
+    pub start_date: Option<String>,
+    pub end_date: Option<String>,
+    pub status: Option<String>,
+    /// `null` clears it.
+    #[serde(default, deserialize_with = "validate::double_option")]
+    #[schema(value_type = Option<f64>)]
+    pub budget_usd: Option<Option<f64>>,
+}
+
+impl ActivityChange {
+    /// The current activity with this change applied, validated as a whole.
+    pub fn apply(&self, current: &Data) -> Result<Data, ApiError> {
+        let start = current.start_date.to_string();
+        let end = current.end_date.to_string();
+        let mut v = Violations::new();
+        let data = parse(
+            &Raw {
+                title: self.title.as_deref().unwrap_or(&current.title),
+                description: self.description.as_deref().unwrap_or(&current.description),
+                countries: self.countries.as_deref().unwrap_or(&current.countries),
+                themes: self.themes.as_deref().unwrap_or(&current.themes),
+                sdg_targets: self.sdg_targets.as_deref().unwrap_or(&current.sdg_targets),
+                target_groups: self
+                    .target_groups
+                    .as_deref()
+                    .unwrap_or(&current.target_groups),
+                partners: self.partners.as_deref().unwrap_or(&current.partners),
+                start_date: self.start_date.as_deref().unwrap_or(&start),
+                end_date: self.end_date.as_deref().unwrap_or(&end),
+                status: Some(self.status.as_deref().unwrap_or(&current.status)),
+                budget_usd: match self.budget_usd {
+                    Some(b) => b,
+                    #[expect(clippy::cast_precision_loss, reason = "budgets are below 2^53")]
+                    None => current.budget_usd.map(|b| b as f64),
+                },
+            },
+            &mut v,
+        );
+        v.into_result()?;
+        data.ok_or_else(|| ApiError::internal("validated activity missing"))
+    }
+}
+
+impl Data {
+    /// What makes two records of one agency the same activity: normalised title, countries, dates.
+    pub fn same_key(&self) -> String {
+        let mut countries = self.countries.clone();
+        countries.sort();
+        format!(
+            "{}|{}|{}|{}",
+            icat_common::search::terms(&self.title).join(" "),
+            countries.join(","),
+            self.start_date,
+            self.end_date
+        )
+    }
+
+    /// The duplicate engine's view of the activity.
+    pub fn features(&self, agency_id: &str) -> icat_dedup::Features {
+        icat_dedup::features(&icat_dedup::Input {
+            agency: agency_id,
+            title: &self.title,
+            description: &self.description,
+            countries: &self.countries,
+            themes: &self.themes,
+            sdg_targets: &self.sdg_targets,
+            target_groups: &self.target_groups,
+            partners: &self.partners,
+            start: self.start_date,
+            end: self.end_date,
+        })
+    }
+}
+
+/// A possible duplicate or overlap of an activity, with the reasons it was flagged.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Match {
+    pub activity_id: String,
+    pub agency_id: String,
+    pub agency_acronym: String,
+    pub title: String,
+    pub start_date: NaiveDate,
+    pub end_date: NaiveDate,
+    /// 0..1.
+    pub score: f64,
+    /// duplicate, possible or overlap.
+    pub level: String,
+    pub reasons: Vec<ReasonView>,
+}
+
+/// One feature's contribution to a score.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ReasonView {
+    /// title, description, countries, period, themes, sdg_targets, target_groups, partners, phase.
+    pub feature: String,
+    /// 0..1.
+    pub similarity: f64,
+    /// Log-odds added to the score (negative: evidence against).
+    pub weight: f64,
+    pub detail: String,
+}
+
+impl From<&icat_dedup::Reason> for ReasonView {
+    fn from(r: &icat_dedup::Reason) -> Self {
+        ReasonView {
+            feature: r.feature.to_owned(),
+            similarity: r.similarity,
+            weight: r.weight,
+            detail: r.detail.clone(),
+        }
+    }
+}

@@ -1,0 +1,133 @@
+//! Reading the log: filtered, searched, paginated lists and exports. Every filter is served by an
+//! index (side tables for countries, themes, SDG targets and search terms).
+
+use crate::model::{Activity, Row};
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use icat_common::{ApiError, Page, PageParams, search};
+use icat_store::schema::{
+    activities, activity_countries, activity_sdgs, activity_terms, activity_themes, agencies,
+};
+use icat_store::{DbConn, lower};
+
+/// Filters of the activity list; all optional, combined with AND.
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    /// Agency id or acronym.
+    pub agency: Option<String>,
+    pub country: Option<String>,
+    pub theme: Option<String>,
+    pub sdg: Option<String>,
+    pub status: Option<String>,
+    /// Activities running on or after this day.
+    pub from: Option<NaiveDate>,
+    /// Activities running on or before this day.
+    pub to: Option<NaiveDate>,
+    /// Words, or beginnings of words, of title, description, partners and target groups.
+    pub q: Option<String>,
+}
+
+pub fn list(
+    conn: &mut DbConn,
+    filter: &Filter,
+    page: PageParams,
+) -> Result<Page<Activity>, ApiError> {
+    let query = || {
+        let mut q = activities::table
+            .inner_join(agencies::table)
+            .filter(activities::archived_at.is_null())
+            .into_boxed();
+        if let Some(agency) = &filter.agency {
+            q = q.filter(
+                agencies::id
+                    .eq(agency.clone())
+                    .or(lower(agencies::acronym).eq(agency.to_lowercase())),
+            );
+        }
+        if let Some(country) = &filter.country {
+            q = q.filter(
+                activities::id.eq_any(
+                    activity_countries::table
+                        .filter(activity_countries::country.eq(country.clone()))
+                        .select(activity_countries::activity_id),
+                ),
+            );
+        }
+        if let Some(theme) = &filter.theme {
+            q = q.filter(
+                activities::id.eq_any(
+                    activity_themes::table
+                        .filter(activity_themes::theme.eq(theme.clone()))
+                        .select(activity_themes::activity_id),
+                ),
+            );
+        }
+        if let Some(sdg) = &filter.sdg {
+            q = q.filter(
+                activities::id.eq_any(
+                    activity_sdgs::table
+                        .filter(activity_sdgs::target.eq(sdg.clone()))
+                        .select(activity_sdgs::activity_id),
+                ),
+            );
+        }
+        if let Some(status) = &filter.status {
+            q = q.filter(activities::status.eq(status.clone()));
+        }
+        if let Some(from) = filter.from {
+            q = q.filter(activities::end_date.ge(from));
+        }
+        if let Some(to) = filter.to {
+            q = q.filter(activities::start_date.le(to));
+        }
+        for term in filter
+            .q
+            .as_deref()
+            .map(search::terms)
+            .unwrap_or_default()
+            .into_iter()
+            .take(8)
+        {
+            let end = search::prefix_end(&term);
+            q = q.filter(
+                activities::id.eq_any(
+                    activity_terms::table
+                        .filter(activity_terms::term.ge(term))
+                        .filter(activity_terms::term.lt(end))
+                        .select(activity_terms::activity_id),
+                ),
+            );
+        }
+        q
+    };
+    let total = query().count().get_result(conn)?;
+    let rows: Vec<(Row, String)> = query()
+        .order((activities::start_date.desc(), activities::id.asc()))
+        .limit(page.per_page)
+        .offset(page.offset())
+        .select((Row::as_select(), agencies::acronym))
+        .load(conn)?;
+    Ok(Page::new(
+        rows.into_iter()
+            .map(|(r, a)| Activity::from_row(r, a))
+            .collect(),
+        total,
+        page,
+    ))
+}
+
+/// Every matching activity for an export, capped so one request cannot ask for unbounded work.
+pub fn export(conn: &mut DbConn, filter: &Filter) -> Result<Vec<Activity>, ApiError> {
+    const MAX_EXPORT: usize = 50_000;
+    let mut all = Vec::new();
+    let mut page = PageParams::new(Some(1), Some(icat_common::MAX_PER_PAGE))?;
+    loop {
+        let batch = list(conn, filter, page)?;
+        let done = batch.items.len() < usize::try_from(page.per_page).unwrap_or(0);
+        all.extend(batch.items);
+        if done || all.len() >= MAX_EXPORT {
+            return Ok(all);
+        }
+        page.page += 1;
+    }
+}

@@ -1,0 +1,843 @@
+//! HTTP routes of the activity log and the duplicate report.
+
+use crate::model::{Activity, ActivityBody, ActivityChange, Match};
+use crate::report::{self, ReviewStatus};
+use crate::{csvio, idempotency, log, query};
+use actix_web::http::header;
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, delete, get, patch, post, web};
+use futures_util::StreamExt;
+use icat_auth::{AuthUser, Role};
+use icat_common::web::{Problem, require_if_match, with_etag};
+use icat_common::{ApiError, ErrorCode, Page, PageParams, Violations, vocab};
+use icat_store::Db;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+/// Largest CSV upload.
+const IMPORT_LIMIT: usize = 5 * 1024 * 1024;
+
+/// Registers this crate's routes (fixed paths before `{id}`, which would otherwise take them).
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(check)
+        .service(import)
+        .service(export)
+        .service(record)
+        .service(list)
+        .service(get_activity)
+        .service(update)
+        .service(archive)
+        .service(duplicates)
+        .service(review);
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Recorded {
+    pub activity: Activity,
+    /// Activities of other agencies that look like the same work, or overlap it; strongest first.
+    pub possible_duplicates: Vec<Match>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Checked {
+    pub possible_duplicates: Vec<Match>,
+}
+
+/// The agency a write is for: editors write for their own (naming another gives 403), admins must
+/// name one, viewers write nothing.
+fn writing_agency(user: &AuthUser, requested: Option<String>) -> Result<String, ApiError> {
+    match user.role {
+        Role::Admin => requested
+            .ok_or_else(|| ApiError::invalid_field("agency_id", "admins must name the agency")),
+        Role::Editor => {
+            let own = user
+                .agency_id
+                .clone()
+                .ok_or_else(|| ApiError::forbidden("your account has no agency"))?;
+            match requested {
+                Some(other) if other != own => Err(ApiError::forbidden(
+                    "editors record activities for their own agency only",
+                )),
+                _ => Ok(own),
+            }
+        }
+        Role::Viewer => Err(ApiError::forbidden(
+            "viewers may read but not record activities",
+        )),
+    }
+}
+
+/// Record an activity (editors for their own agency, admins for any). The answer lists the
+/// activities of other agencies it may duplicate or overlap. Honours `Idempotency-Key`.
+#[utoipa::path(
+    tag = "activities",
+    security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Up to 255 characters; the same key and body replay the first answer")),
+    request_body = ActivityBody,
+    responses(
+        (status = 201, description = "Recorded", body = Recorded),
+        (status = 400, description = "Malformed body or unknown fields", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed to record for this agency", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "duplicate_activity: the agency recorded it already (existing_id)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field breaks a rule, or the key was used with another body", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/api/v1/activities")]
+async fn record(
+    req: HttpRequest,
+    db: web::Data<Db>,
+    user: AuthUser,
+    body: web::Json<ActivityBody>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let agency_id = writing_agency(&user, body.agency_id.clone())?;
+    let key = req
+        .headers()
+        .get("idempotency-key")
+        .map(|v| {
+            v.to_str()
+                .map_err(|_| ApiError::bad_request("Idempotency-Key must be ASCII"))
+        })
+        .transpose()?
+        .map(idempotency::parse_key)
+        .transpose()?;
+    let mut v = Violations::new();
+    let data = body.parse(&mut v);
+    v.into_result()?;
+    let data = data.ok_or_else(|| ApiError::internal("validated activity missing"))?;
+    let hash = idempotency::fingerprint(&format!("{agency_id}|{data:?}"));
+    let answer = db
+        .run(move |conn| {
+            let actor = user.actor();
+            let attempt = |conn: &mut icat_store::DbConn| {
+                icat_store::write(conn, |conn| {
+                    if let Some(key) = &key
+                        && let Some(stored) = idempotency::replay(conn, &user.id, key, &hash)?
+                    {
+                        return Ok(stored);
+                    }
+                    let (activity, possible_duplicates) =
+                        log::record(conn, &actor, &agency_id, &data)?;
+                    let response = serde_json::to_string(&Recorded {
+                        activity,
+                        possible_duplicates,
+                    })
+                    .map_err(ApiError::internal)?;
+                    if let Some(key) = &key {
+                        idempotency::remember(conn, &user.id, key, &hash, 201, &response)?;
+                    }
+                    Ok::<_, ApiError>((201, response))
+                })
+            };
+            match attempt(conn) {
+                // Two requests with one key raced: the loser answers as the winner did.
+                Err(e)
+                    if key.is_some()
+                        && matches!(e.code, ErrorCode::Conflict | ErrorCode::DuplicateActivity) =>
+                {
+                    match key
+                        .as_deref()
+                        .map(|k| idempotency::replay(conn, &user.id, k, &hash))
+                    {
+                        Some(Ok(Some(stored))) => Ok(stored),
+                        _ => Err(e),
+                    }
+                }
+                other => other,
+            }
+        })
+        .await?;
+    let (status, response) = answer;
+    let parsed: serde_json::Value = serde_json::from_str(&response).map_err(ApiError::internal)?;
+    let id = parsed["activity"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let version = parsed["activity"]["version"]
+        .as_i64()
+        .and_then(|v| i32::try_from(v).ok())
+        .unwrap_or(1);
+    Ok(HttpResponse::build(
+        actix_web::http::StatusCode::from_u16(status)
+            .unwrap_or(actix_web::http::StatusCode::CREATED),
+    )
+    .insert_header((header::LOCATION, format!("/api/v1/activities/{id}")))
+    .insert_header(header::ETag(icat_common::web::etag(version)))
+    .content_type("application/json")
+    .body(response))
+}
+
+/// See which activities of other agencies a prospective activity would duplicate or overlap,
+/// saving nothing.
+#[utoipa::path(
+    tag = "activities",
+    security(("bearer" = [])),
+    request_body = ActivityBody,
+    responses(
+        (status = 200, description = "Possible duplicates and overlaps, strongest first", body = Checked),
+        (status = 400, description = "Malformed body or unknown fields", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field breaks a rule", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/api/v1/activities/check")]
+async fn check(
+    db: web::Data<Db>,
+    user: AuthUser,
+    body: web::Json<ActivityBody>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    // Checking writes nothing: any signed-in user may look, for their agency or a named one.
+    let agency_id = body
+        .agency_id
+        .clone()
+        .or_else(|| user.agency_id.clone())
+        .ok_or_else(|| ApiError::invalid_field("agency_id", "admins must name the agency"))?;
+    let mut v = Violations::new();
+    let data = body.parse(&mut v);
+    v.into_result()?;
+    let data = data.ok_or_else(|| ApiError::internal("validated activity missing"))?;
+    let found = db
+        .run(move |conn| log::check(conn, &agency_id, &data))
+        .await?;
+    Ok(HttpResponse::Ok().json(Checked {
+        possible_duplicates: found,
+    }))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Agency id or acronym.
+    pub agency: Option<String>,
+    /// ISO 3166-1 alpha-2 code.
+    pub country: Option<String>,
+    pub theme: Option<String>,
+    /// SDG target, e.g. 8.7.
+    pub sdg: Option<String>,
+    /// planned, ongoing, completed or cancelled.
+    pub status: Option<String>,
+    /// Running on or after this day (`YYYY-MM-DD`).
+    pub from: Option<String>,
+    /// Running on or before this day (`YYYY-MM-DD`).
+    pub to: Option<String>,
+    /// Words, or beginnings of words, of title, description, partners and target groups.
+    pub q: Option<String>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+fn filter(q: &ListQuery) -> Result<query::Filter, ApiError> {
+    let bad = ApiError::bad_request;
+    Ok(query::Filter {
+        agency: q.agency.clone().filter(|a| !a.trim().is_empty()),
+        country: q
+            .country
+            .as_deref()
+            .map(|c| vocab::country(c).map_err(bad))
+            .transpose()?,
+        theme: q
+            .theme
+            .as_deref()
+            .map(|t| vocab::theme(t).map_err(bad))
+            .transpose()?,
+        sdg: q
+            .sdg
+            .as_deref()
+            .map(|s| vocab::sdg_target(s).map_err(bad))
+            .transpose()?,
+        status: q
+            .status
+            .as_deref()
+            .map(|s| crate::model::status(s).map_err(bad))
+            .transpose()?,
+        from: q
+            .from
+            .as_deref()
+            .map(|d| crate::model::date(d).map_err(|m| bad(format!("from {m}"))))
+            .transpose()?,
+        to: q
+            .to
+            .as_deref()
+            .map(|d| crate::model::date(d).map_err(|m| bad(format!("to {m}"))))
+            .transpose()?,
+        q: q.q.clone().filter(|s| !s.trim().is_empty()),
+    })
+}
+
+/// List activities, newest start first.
+#[utoipa::path(
+    tag = "activities",
+    security(("bearer" = [])),
+    params(ListQuery),
+    responses(
+        (status = 200, description = "A page of activities", body = Page<Activity>),
+        (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/api/v1/activities")]
+async fn list(
+    db: web::Data<Db>,
+    _user: AuthUser,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let page = PageParams::new(q.page, q.per_page)?;
+    let filter = filter(&q)?;
+    let page = db.run(move |conn| query::list(conn, &filter, page)).await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ExportQuery {
+    pub agency: Option<String>,
+    pub country: Option<String>,
+    pub theme: Option<String>,
+    pub sdg: Option<String>,
+    pub status: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub q: Option<String>,
+}
+
+/// The activities as CSV (the import's columns plus `id`, with an HXL hashtag row), filtered like
+/// the list.
+#[utoipa::path(
+    tag = "activities",
+    security(("bearer" = [])),
+    params(ExportQuery),
+    responses(
+        (status = 200, description = "CSV", body = String, content_type = "text/csv"),
+        (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/api/v1/activities/export.csv")]
+async fn export(
+    db: web::Data<Db>,
+    _user: AuthUser,
+    q: web::Query<ExportQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = q.into_inner();
+    let filter = filter(&ListQuery {
+        agency: q.agency,
+        country: q.country,
+        theme: q.theme,
+        sdg: q.sdg,
+        status: q.status,
+        from: q.from,
+        to: q.to,
+        q: q.q,
+        page: None,
+        per_page: None,
+    })?;
+    let all = db.run(move |conn| query::export(conn, &filter)).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            "attachment; filename=\"icat-activities.csv\"",
+        ))
+        .body(csvio::export(&all)?))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ImportQuery {
+    /// Validate and count only; save nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Imported {
+    pub created: usize,
+    /// Rows that repeat an activity the agency already has (or an earlier row of the file).
+    pub duplicates_skipped: usize,
+    /// Always empty here: a file with an invalid row answers 422 with every row's errors.
+    pub errors: Vec<icat_common::FieldError>,
+    pub dry_run: bool,
+}
+
+/// Import activities from CSV (`text/csv`). An invalid row saves nothing of the file (422 with
+/// every row's errors); rows that repeat an activity the agency already has are skipped.
+#[utoipa::path(
+    tag = "activities",
+    security(("bearer" = [])),
+    params(ImportQuery),
+    request_body(content = String, content_type = "text/csv", description = "Columns by header name: title, description, countries, themes, sdg_targets, target_groups, partners, start_date, end_date, status, budget_usd, agency (admins); lists separated by `;`"),
+    responses(
+        (status = 200, description = "Imported (or, with dry_run, what would be)", body = Imported),
+        (status = 403, description = "Not allowed to import for this agency", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Larger than 5 MiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not text/csv", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid rows, each with its line, field and message", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/api/v1/activities/import")]
+async fn import(
+    req: HttpRequest,
+    db: web::Data<Db>,
+    user: AuthUser,
+    q: web::Query<ImportQuery>,
+    mut payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    if user.role == Role::Viewer {
+        return Err(ApiError::forbidden(
+            "viewers may read but not import activities",
+        ));
+    }
+    if req.content_type() != "text/csv" {
+        return Err(ApiError::new(
+            ErrorCode::UnsupportedMediaType,
+            415,
+            "send the file as text/csv",
+        ));
+    }
+    let mut bytes = Vec::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk =
+            chunk.map_err(|e| ApiError::bad_request(format!("the upload broke off: {e}")))?;
+        if bytes.len() + chunk.len() > IMPORT_LIMIT {
+            return Err(ApiError::new(
+                ErrorCode::PayloadTooLarge,
+                413,
+                "files of up to 5 MiB are accepted",
+            ));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    let rows = csvio::parse(&bytes)?;
+    let dry_run = q.dry_run;
+    let (created, skipped) = db
+        .run(move |conn| {
+            icat_store::write(conn, |conn| {
+                let mut errors = Vec::new();
+                let mut targets = Vec::with_capacity(rows.len());
+                for row in &rows {
+                    match import_agency(conn, &user, row.agency.as_deref())? {
+                        Ok(agency) => targets.push(agency),
+                        Err(message) => errors.push(icat_common::FieldError {
+                            row: Some(row.line),
+                            field: "agency".into(),
+                            message,
+                        }),
+                    }
+                }
+                if !errors.is_empty() {
+                    return Err(ApiError::invalid(errors));
+                }
+                let (mut created, mut skipped) = (0, 0);
+                let mut seen = std::collections::HashSet::new();
+                for (row, agency) in rows.iter().zip(&targets) {
+                    let key = row.data.same_key();
+                    if !seen.insert((agency.clone(), key.clone()))
+                        || log::same_activity(conn, agency, &key, None)?.is_some()
+                    {
+                        skipped += 1;
+                        continue;
+                    }
+                    if !dry_run {
+                        log::record(conn, &user.actor(), agency, &row.data)?;
+                    }
+                    created += 1;
+                }
+                Ok((created, skipped))
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(Imported {
+        created,
+        duplicates_skipped: skipped,
+        errors: vec![],
+        dry_run,
+    }))
+}
+
+/// The agency a row is imported for: admins name it by acronym; editors import for their own
+/// (naming another is refused with 403 for the whole file).
+fn import_agency(
+    conn: &mut icat_store::DbConn,
+    user: &AuthUser,
+    named: Option<&str>,
+) -> Result<Result<String, String>, ApiError> {
+    use diesel::prelude::*;
+    use icat_store::schema::agencies;
+    let found: Option<(String, bool)> = match named {
+        Some(acronym) => agencies::table
+            .filter(
+                agencies::id
+                    .eq(acronym)
+                    .or(icat_store::lower(agencies::acronym).eq(acronym.to_lowercase())),
+            )
+            .select((agencies::id, agencies::active))
+            .first(conn)
+            .optional()?,
+        None => None,
+    };
+    match user.role {
+        Role::Admin => match (named, found) {
+            (None, _) => Ok(Err("admins must name the agency of each row".into())),
+            (Some(a), None) => Ok(Err(format!("{a:?} is not an agency of the registry"))),
+            (Some(_), Some((_, false))) => {
+                Ok(Err("this agency is no longer an active member".into()))
+            }
+            (Some(_), Some((id, true))) => Ok(Ok(id)),
+        },
+        _ => {
+            let own = user
+                .agency_id
+                .clone()
+                .ok_or_else(|| ApiError::forbidden("your account has no agency"))?;
+            match (named, found) {
+                (None, _) => Ok(Ok(own)),
+                (Some(_), Some((id, _))) if id == own => Ok(Ok(own)),
+                _ => Err(ApiError::forbidden(
+                    "editors import activities for their own agency only",
+                )),
+            }
+        }
+    }
+}
+
+/// One activity, with its ETag.
+#[utoipa::path(
+    tag = "activities",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Activity id")),
+    responses(
+        (status = 200, description = "The activity", body = Activity),
+        (status = 404, description = "No such activity (or archived)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/api/v1/activities/{id}")]
+async fn get_activity(
+    db: web::Data<Db>,
+    _user: AuthUser,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let activity = db.run(move |conn| log::find(conn, &id)).await?;
+    Ok(with_etag(activity.version, &activity))
+}
+
+/// Change an activity (its agency's editors, or admins); needs `If-Match`. It is scored again and
+/// the answer lists its matches now.
+#[utoipa::path(
+    tag = "activities",
+    security(("bearer" = [])),
+    params(
+        ("id" = String, Path, description = "Activity id"),
+        ("If-Match" = String, Header, description = "The ETag you last read, e.g. \"3\""),
+    ),
+    request_body = ActivityChange,
+    responses(
+        (status = 200, description = "Changed", body = Recorded),
+        (status = 400, description = "Malformed body or unknown fields", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not its agency's editor or an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such activity", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Would repeat another activity of the agency", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field breaks a rule", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/api/v1/activities/{id}")]
+async fn update(
+    req: HttpRequest,
+    db: web::Data<Db>,
+    user: AuthUser,
+    id: web::Path<String>,
+    body: web::Json<ActivityChange>,
+) -> Result<HttpResponse, ApiError> {
+    let if_match = require_if_match(&req);
+    let change = body.into_inner();
+    let (activity, possible_duplicates) = db
+        .run(move |conn| {
+            let before = log::find(conn, &id)?;
+            user.require_writer_for(&before.agency_id)?;
+            let expected = if_match?.expected(before.version)?;
+            let data = change.apply(&before.data())?;
+            log::update(conn, &user.actor(), &before, expected, &data)
+        })
+        .await?;
+    let version = activity.version;
+    Ok(with_etag(
+        version,
+        &Recorded {
+            activity,
+            possible_duplicates,
+        },
+    ))
+}
+
+/// Archive an activity (its agency's editors, or admins): gone from lists, pairs and reports, kept
+/// in the audit trail. `If-Match` is honoured when sent.
+#[utoipa::path(
+    tag = "activities",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Activity id")),
+    responses(
+        (status = 204, description = "Archived"),
+        (status = 403, description = "Not its agency's editor or an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such activity", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/api/v1/activities/{id}")]
+async fn archive(
+    req: HttpRequest,
+    db: web::Data<Db>,
+    user: AuthUser,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let if_match = req
+        .headers()
+        .contains_key(header::IF_MATCH)
+        .then(|| require_if_match(&req));
+    db.run(move |conn| {
+        let activity = log::find(conn, &id)?;
+        user.require_writer_for(&activity.agency_id)?;
+        if let Some(if_match) = if_match {
+            if_match?.expected(activity.version)?;
+        }
+        log::archive(conn, &user.actor(), &activity)
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ReportQuery {
+    pub country: Option<String>,
+    pub theme: Option<String>,
+    /// Agency id or acronym: clusters that involve it.
+    pub agency: Option<String>,
+    /// 0..1.
+    pub min_score: Option<f64>,
+    /// duplicate, possible or overlap (overlaps are grouped by country and theme); default
+    /// duplicate and possible.
+    pub level: Option<String>,
+    /// open (default), reviewed or all.
+    pub status: Option<String>,
+    /// json (default) or csv.
+    pub format: Option<String>,
+}
+
+/// Groups of activities of different agencies that look like the same work, strongest first, with
+/// the reasons of each pair and people's reviews.
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = [])),
+    params(ReportQuery),
+    responses(
+        (status = 200, description = "The report (JSON, or CSV with format=csv: one row a pair)", body = report::Report),
+        (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/api/v1/reports/duplicates")]
+async fn duplicates(
+    db: web::Data<Db>,
+    _user: AuthUser,
+    q: web::Query<ReportQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = q.into_inner();
+    let bad = |m: String| ApiError::bad_request(m);
+    let min_score = q.min_score.unwrap_or(0.0);
+    if !(0.0..=1.0).contains(&min_score) {
+        return Err(bad("min_score must be between 0 and 1".into()));
+    }
+    let level = match q.level.as_deref() {
+        None => None,
+        Some(l) => Some(
+            icat_dedup::Level::parse(l)
+                .ok_or_else(|| bad("level must be duplicate, possible or overlap".into()))?,
+        ),
+    };
+    let status = match q.status.as_deref() {
+        None | Some("open") => ReviewStatus::Open,
+        Some("reviewed") => ReviewStatus::Reviewed,
+        Some("all") => ReviewStatus::All,
+        Some(_) => return Err(bad("status must be open, reviewed or all".into())),
+    };
+    let csv = match q.format.as_deref() {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(_) => return Err(bad("format must be json or csv".into())),
+    };
+    let filter = report::Filter {
+        country: q
+            .country
+            .as_deref()
+            .map(|c| vocab::country(c).map_err(bad))
+            .transpose()?,
+        theme: q
+            .theme
+            .as_deref()
+            .map(|t| vocab::theme(t).map_err(bad))
+            .transpose()?,
+        agency: q.agency.filter(|a| !a.trim().is_empty()),
+        min_score,
+        level,
+        status,
+    };
+    let report = db
+        .run(move |conn| report::duplicates(conn, &filter))
+        .await?;
+    if csv {
+        return Ok(HttpResponse::Ok()
+            .content_type("text/csv; charset=utf-8")
+            .insert_header((
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"icat-duplicates.csv\"",
+            ))
+            .body(report_csv(&report)?));
+    }
+    Ok(HttpResponse::Ok().json(report))
+}
+
+fn report_csv(report: &report::Report) -> Result<String, ApiError> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let mut write = |row: Vec<String>| {
+        out.write_record(
+            row.iter()
+                .map(|c| icat_common::spreadsheet_cell(c).into_owned()),
+        )
+        .map_err(ApiError::internal)
+    };
+    write(
+        [
+            "cluster", "level", "score", "a", "a_agency", "a_title", "b", "b_agency", "b_title",
+            "review", "reasons",
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+    )?;
+    for c in &report.clusters {
+        let find = |id: &str| c.activities.iter().find(|a| a.id == id);
+        for p in &c.pairs {
+            let (a, b) = (find(&p.a), find(&p.b));
+            write(vec![
+                c.id.clone(),
+                p.level.clone(),
+                format!("{:.3}", p.score),
+                p.a.clone(),
+                a.map(|x| x.agency_acronym.clone()).unwrap_or_default(),
+                a.map(|x| x.title.clone()).unwrap_or_default(),
+                p.b.clone(),
+                b.map(|x| x.agency_acronym.clone()).unwrap_or_default(),
+                b.map(|x| x.title.clone()).unwrap_or_default(),
+                p.review
+                    .as_ref()
+                    .map(|r| r.decision.clone())
+                    .unwrap_or_default(),
+                p.reasons
+                    .iter()
+                    .filter(|r| r.weight > 0.0)
+                    .map(|r| r.detail.clone())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ])?;
+        }
+    }
+    let bytes = out.into_inner().map_err(ApiError::internal)?;
+    String::from_utf8(bytes).map_err(ApiError::internal)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewBody {
+    /// The two activities of the pair.
+    pub activity_ids: Vec<String>,
+    /// duplicate, not_duplicate or coordinated.
+    pub decision: String,
+    pub note: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Reviewed {
+    pub pair: report::PairView,
+    pub review: report::Review,
+}
+
+/// Settle a pair: `duplicate`, `not_duplicate` (never shown as open again, even after a rebuild) or
+/// `coordinated` (admins, or editors of one of the two agencies).
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = [])),
+    request_body = ReviewBody,
+    responses(
+        (status = 201, description = "Recorded", body = Reviewed),
+        (status = 400, description = "Malformed body or unknown fields", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin or an editor of either agency", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not two activities of two agencies, or an unknown decision", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/api/v1/reports/duplicates/reviews")]
+async fn review(
+    db: web::Data<Db>,
+    user: AuthUser,
+    body: web::Json<ReviewBody>,
+) -> Result<HttpResponse, ApiError> {
+    if user.role == Role::Viewer {
+        return Err(ApiError::forbidden("viewers may read but not review"));
+    }
+    let body = body.into_inner();
+    let mut v = Violations::new();
+    let ids = match body.activity_ids.as_slice() {
+        [a, b] if a != b => Some((a.clone(), b.clone())),
+        _ => {
+            v.add("activity_ids", "must name exactly two different activities");
+            None
+        }
+    };
+    let decision = v.check(
+        "decision",
+        match body.decision.as_str() {
+            d @ ("duplicate" | "not_duplicate" | "coordinated") => Ok(d.to_owned()),
+            _ => Err("must be duplicate, not_duplicate or coordinated".to_owned()),
+        },
+    );
+    let note = match body
+        .note
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+    {
+        Some(n) if n.chars().count() > 2000 => {
+            v.add("note", "must be at most 2000 characters");
+            None
+        }
+        other => other.map(str::to_owned),
+    };
+    v.into_result()?;
+    let (Some((a, b)), Some(decision)) = (ids, decision) else {
+        return Err(ApiError::internal("validated review missing"));
+    };
+    let (pair, review) = db
+        .run(move |conn| {
+            report::review(
+                conn,
+                &user.actor(),
+                (&a, &b),
+                &decision,
+                note.as_deref(),
+                |x, y| {
+                    if user.is_admin()
+                        || user.agency_id.as_deref() == Some(x)
+                        || user.agency_id.as_deref() == Some(y)
+                    {
+                        Ok(())
+                    } else {
+                        Err(ApiError::forbidden(
+                            "only editors of the two agencies, or admins, review a pair",
+                        ))
+                    }
+                },
+            )
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(Reviewed { pair, review }))
+}

@@ -1,0 +1,9 @@
+DROP TABLE idempotency_keys;
+DROP TABLE pair_reviews;
+DROP TABLE activity_pairs;
+DROP TABLE activity_bands;
+DROP TABLE activity_terms;
+DROP TABLE activity_sdgs;
+DROP TABLE activity_themes;
+DROP TABLE activity_countries;
+DROP TABLE activities;

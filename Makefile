@@ -4,7 +4,7 @@
 CARGO ?= cargo
 SHELL := /bin/bash
 
-.PHONY: run build test lint fmt unit deps help
+.PHONY: run build test lint fmt eval deps help
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -48,3 +48,6 @@ deps:
 			exit 1; \
 		fi; \
 	fi
+
+eval: ## Quality of the duplicate engine on the labelled set: precision, recall, F1 per level and difficulty
+	$(CARGO) test --release -p icat_dedup --test eval -- --nocapture

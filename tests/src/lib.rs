@@ -52,6 +52,7 @@ pub struct TestApp {
     pub db: Db,
     pub backend: Backend,
     pub database_url: String,
+    server: actix_web::dev::ServerHandle,
     _cleanup: Cleanup,
 }
 
@@ -136,6 +137,7 @@ impl TestApp {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
         let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
         let server = icat_server::serve(state, listener, 1).unwrap_or_else(|e| panic!("{e}"));
+        let handle = server.handle();
         tokio::spawn(server);
         Some(TestApp {
             base: format!("http://127.0.0.1:{port}"),
@@ -143,8 +145,16 @@ impl TestApp {
             db,
             backend,
             database_url,
+            server: handle,
             _cleanup: cleanup,
         })
+    }
+
+    /// Stops the server and closes every database connection before the database is dropped and
+    /// the process exits: libpq must not be torn down under threads still using it.
+    pub async fn stop(self) {
+        self.server.stop(false).await;
+        drop(self);
     }
 
     /// Sends a request; `body` is sent as JSON when given.
@@ -316,13 +326,18 @@ macro_rules! on_both_backends {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn sqlite() {
                     let app = icat_tests::TestApp::start(icat_tests::Backend::Sqlite).await;
-                    super::$name(app.unwrap_or_else(|| unreachable!())).await;
+                    let app = app.unwrap_or_else(|| unreachable!());
+                    super::$name(&app).await;
+                    app.stop().await;
                 }
 
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn postgres() {
                     match icat_tests::TestApp::start(icat_tests::Backend::Postgres).await {
-                        Some(app) => super::$name(app).await,
+                        Some(app) => {
+                            super::$name(&app).await;
+                            app.stop().await;
+                        }
                         None => eprintln!("ICAT_TEST_PG_URL is not set: PostgreSQL run skipped"),
                     }
                 }

@@ -124,11 +124,11 @@ pub fn compare(a: &Features, b: &Features) -> Scored {
     // A short title inside a longer one ("Safe migration" in "Safe migration for women") counts.
     let title = jaccard(&a.title, &b.title).max(0.85 * containment(&a.title, &b.title));
     let w = match title {
-        t if t >= 0.75 => 5.0,
-        t if t >= 0.5 => 3.5,
-        t if t >= 0.3 => 1.5,
+        t if t >= 0.75 => 4.0,
+        t if t >= 0.5 => 2.5,
+        t if t >= 0.3 => 1.0,
         t if t >= 0.15 => 0.0,
-        _ => -2.0,
+        _ => -1.5,
     };
     reasons.push(reason(
         "title",
@@ -138,12 +138,14 @@ pub fn compare(a: &Features, b: &Features) -> Scored {
     ));
 
     let text = jaccard(&a.text, &b.text).max(0.8 * containment(&a.text, &b.text));
+    // The text carries most of the evidence: records of one country, period and theme are many,
+    // and only their words tell the same work from neighbouring work.
     let w = match text {
         t if t >= 0.6 => 5.0,
-        t if t >= 0.4 => 3.5,
-        t if t >= 0.25 => 1.5,
-        t if t >= 0.12 => 0.0,
-        _ => -2.5,
+        t if t >= 0.45 => 4.0,
+        t if t >= 0.35 => 3.0,
+        t if t >= 0.25 => -0.5,
+        _ => -3.0,
     };
     reasons.push(reason(
         "description",
@@ -165,16 +167,17 @@ pub fn compare(a: &Features, b: &Features) -> Scored {
     let (w, detail) = if a.countries.is_empty() || b.countries.is_empty() {
         (0.0, "no countries named".to_owned())
     } else if a.countries == b.countries {
-        (2.0, format!("same countries: {}", a.countries.join(", ")))
+        (1.0, format!("same countries: {}", a.countries.join(", ")))
     } else if shared.len() == a.countries.len().min(b.countries.len()) {
         (
-            1.5,
+            1.0,
             format!("one's countries include the other's: {}", join(&shared)),
         )
     } else if !shared.is_empty() {
         (0.5, format!("shared countries: {}", join(&shared)))
     } else {
-        (-6.0, "no country in common".to_owned())
+        // Work in another country is another piece of work, however alike the words.
+        (-10.0, "no country in common".to_owned())
     };
     reasons.push(reason("countries", countries, w, detail));
 
@@ -182,11 +185,11 @@ pub fn compare(a: &Features, b: &Features) -> Scored {
     let span = days(a.start.min(b.start), a.end.max(b.end)).max(1);
     let period = overlap_days as f64 / span as f64;
     let w = match period {
-        p if p >= 0.8 => 2.5,
-        p if p >= 0.5 => 1.5,
+        p if p >= 0.8 => 1.5,
+        p if p >= 0.5 => 1.0,
         p if p > 0.0 => 0.5,
         // Work in another period is another piece of work, however alike the words.
-        _ => -5.0,
+        _ => -10.0,
     };
     let detail = if overlap_days > 0 {
         format!("periods overlap {overlap_days} of {span} days")
@@ -199,7 +202,7 @@ pub fn compare(a: &Features, b: &Features) -> Scored {
     reasons.push(reason("period", period, w, detail));
 
     let themes = jaccard(&a.themes, &b.themes);
-    let w = set_weight(&a.themes, &b.themes, themes, 0.8, 0.3, -1.0);
+    let w = set_weight(&a.themes, &b.themes, themes, 0.5, 0.2, -1.0);
     reasons.push(reason(
         "themes",
         themes,

@@ -64,9 +64,9 @@ async fn count(app: &TestApp, session: &Session) -> i64 {
         .unwrap_or(-1)
 }
 
-async fn recording_returns_the_activity_and_its_matches(app: TestApp) {
+async fn recording_returns_the_activity_and_its_matches(app: &TestApp) {
     let editor = app.user("editor", Some("UNODC")).await;
-    let r = record(&app, &editor, &judges()).await;
+    let r = record(app, &editor, &judges()).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     let a = &r.body["activity"];
     assert_eq!(a["agency_acronym"], "UNODC");
@@ -93,7 +93,7 @@ async fn recording_returns_the_activity_and_its_matches(app: TestApp) {
     bad["countries"] = json!(["XX"]);
     bad["themes"] = json!([]);
     bad["budget_usd"] = json!(-5);
-    let r = record(&app, &editor, &bad).await;
+    let r = record(app, &editor, &bad).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     let fields: Vec<&str> = r.body["errors"]
         .as_array()
@@ -111,18 +111,18 @@ async fn recording_returns_the_activity_and_its_matches(app: TestApp) {
         let mut extra = judges();
         extra[field] = value;
         assert_eq!(
-            record(&app, &editor, &extra).await.status,
+            record(app, &editor, &extra).await.status,
             StatusCode::BAD_REQUEST,
             "{field}"
         );
     }
-    assert_eq!(count(&app, &editor).await, 1);
+    assert_eq!(count(app, &editor).await, 1);
 }
 
-async fn a_near_copy_from_another_agency_comes_back_with_reasons(app: TestApp) {
+async fn a_near_copy_from_another_agency_comes_back_with_reasons(app: &TestApp) {
     let unodc = app.user("editor", Some("UNODC")).await;
     let iom = app.user("editor", Some("IOM")).await;
-    let first = record(&app, &unodc, &judges()).await;
+    let first = record(app, &unodc, &judges()).await;
     // Before saving: the check finds it and saves nothing.
     let checked = app
         .post("/api/v1/activities/check", &iom.access, &near_copy())
@@ -132,9 +132,9 @@ async fn a_near_copy_from_another_agency_comes_back_with_reasons(app: TestApp) {
     assert_eq!(m["activity_id"].as_str(), Some(id(&first).as_str()));
     assert_eq!(m["agency_acronym"], "UNODC");
     assert!(m["level"] == "duplicate" || m["level"] == "possible", "{m}");
-    assert_eq!(count(&app, &iom).await, 1, "check saved nothing");
+    assert_eq!(count(app, &iom).await, 1, "check saved nothing");
     // Saving: the same match, with reasons for every feature.
-    let second = record(&app, &iom, &near_copy()).await;
+    let second = record(app, &iom, &near_copy()).await;
     assert_eq!(second.status, StatusCode::CREATED);
     let m = &second.body["possible_duplicates"][0];
     assert_eq!(m["activity_id"].as_str(), Some(id(&first).as_str()));
@@ -183,53 +183,50 @@ async fn a_near_copy_from_another_agency_comes_back_with_reasons(app: TestApp) {
     );
 }
 
-async fn one_agency_cannot_record_the_same_activity_twice(app: TestApp) {
+async fn one_agency_cannot_record_the_same_activity_twice(app: &TestApp) {
     let editor = app.user("editor", Some("UNODC")).await;
-    let first = record(&app, &editor, &judges()).await;
+    let first = record(app, &editor, &judges()).await;
     let mut again = judges();
     again["title"] =
         json!("TRAINING of judges and prosecutors on human-trafficking cases in Nigeria!");
     again["description"] = json!("Another wording of the same thing.");
-    let r = record(&app, &editor, &again).await;
+    let r = record(app, &editor, &again).await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
     assert_eq!(r.code(), "duplicate_activity");
     assert_eq!(r.body["existing_id"].as_str(), Some(id(&first).as_str()));
-    assert_eq!(count(&app, &editor).await, 1);
+    assert_eq!(count(app, &editor).await, 1);
     // Other dates are another activity.
     let mut later = judges();
     later["start_date"] = json!("2027-03-01");
     later["end_date"] = json!("2027-12-31");
     assert_eq!(
-        record(&app, &editor, &later).await.status,
+        record(app, &editor, &later).await.status,
         StatusCode::CREATED
     );
 }
 
-async fn idempotency_keys_replay_and_refuse(app: TestApp) {
+async fn idempotency_keys_replay_and_refuse(app: &TestApp) {
     let editor = app.user("editor", Some("UNODC")).await;
-    let send = |body: Value, key: &'static str, session: Session| {
-        let app = &app;
-        async move {
-            app.send(
-                Method::POST,
-                "/api/v1/activities",
-                Some(&session.access),
-                Some(&body),
-                &[("idempotency-key", key)],
-            )
-            .await
-        }
+    let send = |body: Value, key: &'static str, session: Session| async move {
+        app.send(
+            Method::POST,
+            "/api/v1/activities",
+            Some(&session.access),
+            Some(&body),
+            &[("idempotency-key", key)],
+        )
+        .await
     };
     let first = send(judges(), "key-1", editor.clone()).await;
     assert_eq!(first.status, StatusCode::CREATED);
     let replay = send(judges(), "key-1", editor.clone()).await;
     assert_eq!(replay.status, StatusCode::CREATED, "{}", replay.text);
     assert_eq!(replay.body, first.body, "the first answer, replayed");
-    assert_eq!(count(&app, &editor).await, 1);
+    assert_eq!(count(app, &editor).await, 1);
     let other = send(near_copy(), "key-1", editor.clone()).await;
     assert_eq!(other.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(other.code(), "validation_failed");
-    assert_eq!(count(&app, &editor).await, 1);
+    assert_eq!(count(app, &editor).await, 1);
     // Keys are per user.
     let colleague = app.user("editor", Some("UNODC")).await;
     let theirs = send(judges(), "key-1", colleague).await;
@@ -251,21 +248,21 @@ async fn idempotency_keys_replay_and_refuse(app: TestApp) {
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
 }
 
-async fn the_role_matrix_of_activity_writes(app: TestApp) {
+async fn the_role_matrix_of_activity_writes(app: &TestApp) {
     let admin = app.admin().await;
     let own = app.user("editor", Some("UNODC")).await;
     let other = app.user("editor", Some("ILO")).await;
     let viewer = app.user("viewer", Some("UNODC")).await;
     let unodc = app.agency_id("UNODC").await;
-    let created = record(&app, &own, &judges()).await;
+    let created = record(app, &own, &judges()).await;
     let path = format!("/api/v1/activities/{}", id(&created));
     let csv = "title,description,countries,themes,start_date,end_date\nA,B,NG,prevention,2026-01-01,2026-02-01\n";
     for (who, session) in [("other editor", &other), ("viewer", &viewer)] {
-        let before = count(&app, &admin).await;
+        let before = count(app, &admin).await;
         let mut for_unodc = near_copy();
         for_unodc["agency_id"] = json!(unodc);
         let tries = [
-            record(&app, session, &for_unodc).await,
+            record(app, session, &for_unodc).await,
             app.patch(
                 &path,
                 &session.access,
@@ -281,7 +278,7 @@ async fn the_role_matrix_of_activity_writes(app: TestApp) {
         }
         let unchanged = app.get(&path, &admin.access).await;
         assert_eq!(unchanged.body["version"], 1, "{who}");
-        assert_eq!(count(&app, &admin).await, before, "{who}");
+        assert_eq!(count(app, &admin).await, before, "{who}");
     }
     let r = app
         .client
@@ -295,12 +292,12 @@ async fn the_role_matrix_of_activity_writes(app: TestApp) {
         .unwrap_or_default();
     assert_eq!(r, StatusCode::FORBIDDEN);
     // Admins must name the agency; with it they record for anyone.
-    let r = record(&app, &admin, &near_copy()).await;
+    let r = record(app, &admin, &near_copy()).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     let mut named = near_copy();
     named["agency_id"] = json!(app.agency_id("OSCE").await);
     assert_eq!(
-        record(&app, &admin, &named).await.status,
+        record(app, &admin, &named).await.status,
         StatusCode::CREATED
     );
     // Editors may name their own agency.
@@ -309,15 +306,15 @@ async fn the_role_matrix_of_activity_writes(app: TestApp) {
     own_named["start_date"] = json!("2028-01-01");
     own_named["end_date"] = json!("2028-02-01");
     assert_eq!(
-        record(&app, &own, &own_named).await.status,
+        record(app, &own, &own_named).await.status,
         StatusCode::CREATED
     );
 }
 
-async fn lists_filter_search_and_paginate(app: TestApp) {
+async fn lists_filter_search_and_paginate(app: &TestApp) {
     let unodc = app.user("editor", Some("UNODC")).await;
     let ilo = app.user("editor", Some("ILO")).await;
-    record(&app, &unodc, &judges()).await;
+    record(app, &unodc, &judges()).await;
     let mut fishing = activity(
         "Fair recruitment in Thai fishing fleets",
         "Labour inspection on vessels with port authorities.",
@@ -328,7 +325,7 @@ async fn lists_filter_search_and_paginate(app: TestApp) {
     fishing["themes"] = json!(["prevention", "partnerships"]);
     fishing["sdg_targets"] = json!(["8.7"]);
     fishing["status"] = json!("completed");
-    record(&app, &ilo, &fishing).await;
+    record(app, &ilo, &fishing).await;
     let mut shelters = activity(
         "Shelters for child survivors",
         "Case management and family tracing in Edo state.",
@@ -337,7 +334,7 @@ async fn lists_filter_search_and_paginate(app: TestApp) {
         "2027-06-30",
     );
     shelters["themes"] = json!(["protection"]);
-    record(&app, &ilo, &shelters).await;
+    record(app, &ilo, &shelters).await;
     let titles = |r: &Reply| -> Vec<String> {
         r.body["items"]
             .as_array()
@@ -419,10 +416,10 @@ async fn lists_filter_search_and_paginate(app: TestApp) {
     }
 }
 
-async fn changes_need_the_etag_and_rescore(app: TestApp) {
+async fn changes_need_the_etag_and_rescore(app: &TestApp) {
     let unodc = app.user("editor", Some("UNODC")).await;
     let iom = app.user("editor", Some("IOM")).await;
-    let first = record(&app, &unodc, &judges()).await;
+    let first = record(app, &unodc, &judges()).await;
     let mut unrelated = activity(
         "Mobile legal clinics for migrants",
         "Legal aid at border posts.",
@@ -431,7 +428,7 @@ async fn changes_need_the_etag_and_rescore(app: TestApp) {
         "2024-06-30",
     );
     unrelated["themes"] = json!(["protection"]);
-    let second = record(&app, &iom, &unrelated).await;
+    let second = record(app, &iom, &unrelated).await;
     assert_eq!(second.body["possible_duplicates"], json!([]));
     let path = format!("/api/v1/activities/{}", id(&second));
     let copy = near_copy();
@@ -483,11 +480,11 @@ async fn changes_need_the_etag_and_rescore(app: TestApp) {
     assert_eq!(r.body["activity"]["status"], "ongoing");
 }
 
-async fn archiving_removes_from_lists_pairs_and_reports(app: TestApp) {
+async fn archiving_removes_from_lists_pairs_and_reports(app: &TestApp) {
     let unodc = app.user("editor", Some("UNODC")).await;
     let iom = app.user("editor", Some("IOM")).await;
-    record(&app, &unodc, &judges()).await;
-    let copy = record(&app, &iom, &near_copy()).await;
+    record(app, &unodc, &judges()).await;
+    let copy = record(app, &iom, &near_copy()).await;
     assert_eq!(
         app.get("/api/v1/reports/duplicates", &iom.access)
             .await
@@ -515,7 +512,7 @@ async fn archiving_removes_from_lists_pairs_and_reports(app: TestApp) {
         app.get(&path, &iom.access).await.status,
         StatusCode::NOT_FOUND
     );
-    assert_eq!(count(&app, &iom).await, 1);
+    assert_eq!(count(app, &iom).await, 1);
     assert_eq!(
         app.get("/api/v1/reports/duplicates?status=all", &iom.access)
             .await
@@ -531,7 +528,7 @@ async fn archiving_removes_from_lists_pairs_and_reports(app: TestApp) {
     );
     // The same activity may be recorded again once the old one is archived.
     assert_eq!(
-        record(&app, &iom, &near_copy()).await.status,
+        record(app, &iom, &near_copy()).await.status,
         StatusCode::CREATED
     );
 }
@@ -557,16 +554,16 @@ async fn import_csv(app: &TestApp, session: &Session, body: &str, query: &str) -
     }
 }
 
-async fn csv_import_is_atomic_and_skips_repeats(app: TestApp) {
+async fn csv_import_is_atomic_and_skips_repeats(app: &TestApp) {
     let editor = app.user("editor", Some("UNODC")).await;
-    record(&app, &editor, &judges()).await;
+    record(app, &editor, &judges()).await;
     let good = "Title,description,countries,themes,sdg_targets,partners,start_date,end_date,status,budget_usd\n\
         #activity+title,#activity+description,#country+code+list,#sector+list,#indicator+sdg+list,#org+partner+list,#date+start,#date+end,#status,#value+budget+usd\n\
         Border officials training,Identification of victims at borders,NG;BJ,prevention;protection,16.2,ECOWAS,2026-05-01,2026-09-30,planned,\"120,000\"\n\
         Training of judges and prosecutors on human trafficking cases in Nigeria,Again,NG,prosecution,,,2026-03-01,2026-12-31,,\n\
         Border officials training,Same row twice,NG;BJ,prevention,,,2026-05-01,2026-09-30,,\n\
         Hotline for victims,24/7 hotline,TH,protection,,,2026-01-01,2026-12-31,ongoing,\n";
-    let dry = import_csv(&app, &editor, good, "?dry_run=true").await;
+    let dry = import_csv(app, &editor, good, "?dry_run=true").await;
     assert_eq!(dry.status, StatusCode::OK, "{}", dry.text);
     assert_eq!(
         (
@@ -575,8 +572,8 @@ async fn csv_import_is_atomic_and_skips_repeats(app: TestApp) {
         ),
         (Some(2), Some(2))
     );
-    assert_eq!(count(&app, &editor).await, 1, "a dry run saves nothing");
-    let done = import_csv(&app, &editor, good, "").await;
+    assert_eq!(count(app, &editor).await, 1, "a dry run saves nothing");
+    let done = import_csv(app, &editor, good, "").await;
     assert_eq!(
         (
             done.body["created"].as_i64(),
@@ -587,7 +584,7 @@ async fn csv_import_is_atomic_and_skips_repeats(app: TestApp) {
         done.text
     );
     assert_eq!(done.body["errors"], json!([]));
-    assert_eq!(count(&app, &editor).await, 3);
+    assert_eq!(count(app, &editor).await, 3);
     let border = app
         .get("/api/v1/activities?q=border%20officials", &editor.access)
         .await;
@@ -598,7 +595,7 @@ async fn csv_import_is_atomic_and_skips_repeats(app: TestApp) {
         Fine row,Fine,NG,prevention,2026-01-01,2026-02-01\n\
         ,No title,XX,prevention,2026-01-01,2026-02-01\n\
         Bad dates,Text,NG,rescue,2026-05-01,2026-01-01\n";
-    let r = import_csv(&app, &editor, bad, "").await;
+    let r = import_csv(app, &editor, bad, "").await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
     let errors: Vec<(i64, &str)> = r.body["errors"]
         .as_array()
@@ -616,22 +613,22 @@ async fn csv_import_is_atomic_and_skips_repeats(app: TestApp) {
         ]
     );
     assert_eq!(
-        count(&app, &editor).await,
+        count(app, &editor).await,
         3,
         "nothing of an invalid file is saved"
     );
 
-    let r = import_csv(&app, &editor, "title,colour\nx,red\n", "").await;
+    let r = import_csv(app, &editor, "title,colour\nx,red\n", "").await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     let other = "agency,title,description,countries,themes,start_date,end_date\nILO,X,Y,NG,prevention,2026-01-01,2026-02-01\n";
     assert_eq!(
-        import_csv(&app, &editor, other, "").await.status,
+        import_csv(app, &editor, other, "").await.status,
         StatusCode::FORBIDDEN
     );
     let admin = app.admin().await;
-    let r = import_csv(&app, &admin, other, "").await;
+    let r = import_csv(app, &admin, other, "").await;
     assert_eq!(r.body["created"], 1, "{}", r.text);
-    let r = import_csv(&app, &admin, "title,description,countries,themes,start_date,end_date\nX,Y,NG,prevention,2026-01-01,2026-02-01\n", "").await;
+    let r = import_csv(app, &admin, "title,description,countries,themes,start_date,end_date\nX,Y,NG,prevention,2026-01-01,2026-02-01\n", "").await;
     assert_eq!(
         r.status,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -653,19 +650,19 @@ async fn csv_import_is_atomic_and_skips_repeats(app: TestApp) {
         "x,y,NG,prevention,2026-01-01,2026-02-01\n".repeat(150_000)
     );
     assert_eq!(
-        import_csv(&app, &editor, &huge, "").await.status,
+        import_csv(app, &editor, &huge, "").await.status,
         StatusCode::PAYLOAD_TOO_LARGE
     );
 }
 
-async fn csv_export_round_trips(app: TestApp) {
+async fn csv_export_round_trips(app: &TestApp) {
     let editor = app.user("editor", Some("UNODC")).await;
-    record(&app, &editor, &judges()).await;
+    record(app, &editor, &judges()).await;
     let mut tricky = near_copy();
     tricky["title"] = json!("-5% trafficking, \"quoted\"; and more");
     tricky["start_date"] = json!("2029-01-01");
     tricky["end_date"] = json!("2029-02-01");
-    record(&app, &editor, &tricky).await;
+    record(app, &editor, &tricky).await;
     let r = app
         .get("/api/v1/activities/export.csv", &editor.access)
         .await;
@@ -683,7 +680,7 @@ async fn csv_export_round_trips(app: TestApp) {
     assert!(records[0].iter().all(|c| c.starts_with('#')), "HXL row");
     assert_eq!(&records[1][2], "'-5% trafficking, \"quoted\"; and more");
     // Importing the export back repeats every activity: all skipped, the title restored.
-    let back = import_csv(&app, &editor, &r.text, "").await;
+    let back = import_csv(app, &editor, &r.text, "").await;
     assert_eq!(back.status, StatusCode::OK, "{}", back.text);
     assert_eq!(
         (
@@ -694,13 +691,13 @@ async fn csv_export_round_trips(app: TestApp) {
     );
 }
 
-async fn reviews_settle_pairs_for_good(app: TestApp) {
+async fn reviews_settle_pairs_for_good(app: &TestApp) {
     let unodc = app.user("editor", Some("UNODC")).await;
     let iom = app.user("editor", Some("IOM")).await;
     let third = app.user("editor", Some("ILO")).await;
     let viewer = app.user("viewer", Some("UNODC")).await;
-    let a = id(&record(&app, &unodc, &judges()).await);
-    let b = id(&record(&app, &iom, &near_copy()).await);
+    let a = id(&record(app, &unodc, &judges()).await);
+    let b = id(&record(app, &iom, &near_copy()).await);
     let body =
         json!({"activity_ids": [b, a], "decision": "not_duplicate", "note": "different courts"});
     for (who, s) in [("viewer", &viewer), ("third agency", &third)] {

@@ -11,7 +11,7 @@ on_both_backends!(
     concurrent_changes_with_one_etag_let_one_win,
 );
 
-async fn the_registry_is_seeded_and_listed(app: TestApp) {
+async fn the_registry_is_seeded_and_listed(app: &TestApp) {
     let viewer = app.user("viewer", Some("UNICEF")).await;
     let r = app
         .get("/api/v1/agencies?per_page=100", &viewer.access)
@@ -80,7 +80,7 @@ async fn the_registry_is_seeded_and_listed(app: TestApp) {
     }
 }
 
-async fn agencies_are_found_by_id_or_acronym(app: TestApp) {
+async fn agencies_are_found_by_id_or_acronym(app: &TestApp) {
     let viewer = app.user("viewer", Some("ILO")).await;
     let by_acronym = app.get("/api/v1/agencies/un%20women", &viewer.access).await;
     assert_eq!(by_acronym.status, StatusCode::OK, "{}", by_acronym.text);
@@ -101,7 +101,7 @@ async fn agencies_are_found_by_id_or_acronym(app: TestApp) {
     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
 }
 
-async fn only_admins_change_the_registry(app: TestApp) {
+async fn only_admins_change_the_registry(app: &TestApp) {
     let editor = app.user("editor", Some("UNODC")).await;
     let viewer = app.user("viewer", Some("UNODC")).await;
     let own = app.agency_id("UNODC").await;
@@ -143,7 +143,7 @@ async fn only_admins_change_the_registry(app: TestApp) {
     );
 }
 
-async fn new_agencies_are_validated(app: TestApp) {
+async fn new_agencies_are_validated(app: &TestApp) {
     let admin = app.admin().await;
     let before = app.fingerprint().await;
     let r = app
@@ -189,7 +189,7 @@ async fn new_agencies_are_validated(app: TestApp) {
     assert_eq!(app.fingerprint().await, before);
 }
 
-async fn agency_changes_need_the_current_etag(app: TestApp) {
+async fn agency_changes_need_the_current_etag(app: &TestApp) {
     let admin = app.admin().await;
     let read = app.get("/api/v1/agencies/OSCE", &admin.access).await;
     let path = format!(
@@ -253,7 +253,7 @@ async fn agency_changes_need_the_current_etag(app: TestApp) {
     assert_eq!(event["actor_email"], icat_tests::ADMIN_EMAIL);
 }
 
-async fn concurrent_changes_with_one_etag_let_one_win(app: TestApp) {
+async fn concurrent_changes_with_one_etag_let_one_win(app: &TestApp) {
     let admin = app.admin().await;
     let read = app.get("/api/v1/agencies/IOM", &admin.access).await;
     let path = format!(

@@ -14,7 +14,7 @@ on_both_backends!(
     sign_ins_are_audited,
 );
 
-async fn login_returns_a_token_pair_and_the_user(app: TestApp) {
+async fn login_returns_a_token_pair_and_the_user(app: &TestApp) {
     let r = app.try_login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.body["token_type"], "Bearer");
@@ -49,7 +49,7 @@ async fn login_returns_a_token_pair_and_the_user(app: TestApp) {
     assert_eq!(me.header("cache-control"), Some("no-store"));
 }
 
-async fn failed_logins_look_the_same_whatever_the_cause(app: TestApp) {
+async fn failed_logins_look_the_same_whatever_the_cause(app: &TestApp) {
     let viewer = app.user("viewer", Some("ILO")).await;
     let email = viewer.user["email"].as_str().unwrap_or_default().to_owned();
     let admin = app.admin().await;
@@ -74,7 +74,7 @@ async fn failed_logins_look_the_same_whatever_the_cause(app: TestApp) {
     assert_eq!(wrong.text, deactivated.text);
 }
 
-async fn repeated_failures_are_throttled_per_account(app: TestApp) {
+async fn repeated_failures_are_throttled_per_account(app: &TestApp) {
     let other = app.user("viewer", Some("IOM")).await;
     let other_email = other.user["email"].as_str().unwrap_or_default().to_owned();
     for _ in 0..5 {
@@ -110,11 +110,11 @@ async fn repeated_failures_are_throttled_per_account(app: TestApp) {
     );
 }
 
-async fn refresh_rotates_and_reuse_revokes_the_session(app: TestApp) {
+async fn refresh_rotates_and_reuse_revokes_the_session(app: &TestApp) {
     let session = app.admin().await;
     let refresh = |token: &str| {
         let body = json!({"refresh_token": token});
-        let app = &app;
+
         async move {
             app.send(Method::POST, "/api/v1/auth/refresh", None, Some(&body), &[])
                 .await
@@ -168,7 +168,7 @@ async fn refresh_rotates_and_reuse_revokes_the_session(app: TestApp) {
     );
 }
 
-async fn logout_ends_the_session(app: TestApp) {
+async fn logout_ends_the_session(app: &TestApp) {
     let session = app.admin().await;
     let other = app.admin().await;
     let r = app
@@ -197,7 +197,7 @@ async fn logout_ends_the_session(app: TestApp) {
     );
 }
 
-async fn password_change_ends_other_sessions(app: TestApp) {
+async fn password_change_ends_other_sessions(app: &TestApp) {
     let editor = app.user("editor", Some("UNODC")).await;
     let email = editor.user["email"].as_str().unwrap_or_default().to_owned();
     let elsewhere = app.login(&email, PASSWORD).await;
@@ -265,7 +265,7 @@ async fn password_change_ends_other_sessions(app: TestApp) {
     );
 }
 
-async fn protected_routes_need_a_valid_token(app: TestApp) {
+async fn protected_routes_need_a_valid_token(app: &TestApp) {
     let r = app
         .send(Method::GET, "/api/v1/auth/me", None, None, &[])
         .await;
@@ -311,7 +311,7 @@ async fn protected_routes_need_a_valid_token(app: TestApp) {
     );
 }
 
-async fn role_change_and_deactivation_act_on_the_next_request(app: TestApp) {
+async fn role_change_and_deactivation_act_on_the_next_request(app: &TestApp) {
     let admin = app.admin().await;
     let editor = app.user("editor", Some("UNHCR")).await;
     let path = format!(
@@ -351,7 +351,7 @@ async fn role_change_and_deactivation_act_on_the_next_request(app: TestApp) {
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
 }
 
-async fn sign_ins_are_audited(app: TestApp) {
+async fn sign_ins_are_audited(app: &TestApp) {
     let before_ok = app.audit_count("login", "success").await;
     let before_fail = app.audit_count("login", "failure").await;
     app.admin().await;

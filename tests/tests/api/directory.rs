@@ -34,10 +34,10 @@ fn id(r: &Reply) -> String {
     r.body["id"].as_str().unwrap_or_default().to_owned()
 }
 
-async fn editors_designate_their_agencys_focal_points(app: TestApp) {
+async fn editors_designate_their_agencys_focal_points(app: &TestApp) {
     let editor = app.user("editor", Some("UNODC")).await;
     let r = designate(
-        &app,
+        app,
         &editor,
         "UNODC",
         &person("primary", "Amina Diallo", "Amina.Diallo@UNODC.org"),
@@ -83,24 +83,24 @@ async fn editors_designate_their_agencys_focal_points(app: TestApp) {
     assert_eq!(app.audit_count("designate", "success").await, 1);
 }
 
-async fn a_new_primary_ends_the_current_one(app: TestApp) {
+async fn a_new_primary_ends_the_current_one(app: &TestApp) {
     let editor = app.user("editor", Some("IOM")).await;
     let first = designate(
-        &app,
+        app,
         &editor,
         "IOM",
         &person("primary", "First Person", "first@iom.int"),
     )
     .await;
     let alternate = designate(
-        &app,
+        app,
         &editor,
         "IOM",
         &person("alternate", "Alt Person", "alt@iom.int"),
     )
     .await;
     let second = designate(
-        &app,
+        app,
         &editor,
         "IOM",
         &person("primary", "Second Person", "second@iom.int"),
@@ -164,10 +164,10 @@ async fn a_new_primary_ends_the_current_one(app: TestApp) {
     );
 }
 
-async fn racing_designations_leave_exactly_one_primary(app: TestApp) {
+async fn racing_designations_leave_exactly_one_primary(app: &TestApp) {
     let admin = app.admin().await;
     designate(
-        &app,
+        app,
         &admin,
         "UNHCR",
         &person("primary", "Before Race", "before@unhcr.org"),
@@ -178,8 +178,8 @@ async fn racing_designations_leave_exactly_one_primary(app: TestApp) {
         person("primary", "Racer Two", "two@unhcr.org"),
     );
     let (ra, rb) = tokio::join!(
-        designate(&app, &admin, "UNHCR", &a),
-        designate(&app, &admin, "UNHCR", &b)
+        designate(app, &admin, "UNHCR", &a),
+        designate(app, &admin, "UNHCR", &b)
     );
     assert_eq!(ra.status, StatusCode::CREATED, "{}", ra.text);
     assert_eq!(rb.status, StatusCode::CREATED, "{}", rb.text);
@@ -199,14 +199,14 @@ async fn racing_designations_leave_exactly_one_primary(app: TestApp) {
     assert_eq!(history.body["total"], 3);
 }
 
-async fn the_role_matrix_of_directory_writes(app: TestApp) {
+async fn the_role_matrix_of_directory_writes(app: &TestApp) {
     let admin = app.admin().await;
     let own_editor = app.user("editor", Some("UNICEF")).await;
     let other_editor = app.user("editor", Some("ILO")).await;
     let own_viewer = app.user("viewer", Some("UNICEF")).await;
     let other_viewer = app.user("viewer", Some("ILO")).await;
     let target = id(&designate(
-        &app,
+        app,
         &admin,
         "UNICEF",
         &person("alternate", "Target Person", "target@unicef.org"),
@@ -222,7 +222,7 @@ async fn the_role_matrix_of_directory_writes(app: TestApp) {
         let before = app.fingerprint().await;
         let tries = [
             designate(
-                &app,
+                app,
                 session,
                 "UNICEF",
                 &person("primary", "Intruder", "x@unicef.org"),
@@ -275,7 +275,7 @@ async fn the_role_matrix_of_directory_writes(app: TestApp) {
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     // The other editor may write for their own agency.
     let r = designate(
-        &app,
+        app,
         &other_editor,
         "ILO",
         &person("primary", "Own Person", "own@ilo.org"),
@@ -317,7 +317,7 @@ async fn the_role_matrix_of_directory_writes(app: TestApp) {
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.body["current"], false);
     let r = designate(
-        &app,
+        app,
         &own_editor,
         "UNICEF",
         &person("primary", "New Primary", "new@unicef.org"),
@@ -326,7 +326,7 @@ async fn the_role_matrix_of_directory_writes(app: TestApp) {
     assert_eq!(r.status, StatusCode::CREATED);
 }
 
-async fn look_ups_filter_by_every_field(app: TestApp) {
+async fn look_ups_filter_by_every_field(app: &TestApp) {
     let admin = app.admin().await;
     let mut a = person("primary", "Héloïse Müller", "h.muller@unodc.org");
     a["countries"] = json!(["FR", "DE"]);
@@ -340,7 +340,7 @@ async fn look_ups_filter_by_every_field(app: TestApp) {
     c["themes"] = json!(["partnerships"]);
     for (agency, body) in [("UNODC", &a), ("UNODC", &b), ("ILO", &c)] {
         assert_eq!(
-            designate(&app, &admin, agency, body).await.status,
+            designate(app, &admin, agency, body).await.status,
             StatusCode::CREATED
         );
     }
@@ -404,10 +404,10 @@ async fn look_ups_filter_by_every_field(app: TestApp) {
     }
 }
 
-async fn ended_designations_are_history(app: TestApp) {
+async fn ended_designations_are_history(app: &TestApp) {
     let editor = app.user("editor", Some("OHCHR")).await;
     let r = designate(
-        &app,
+        app,
         &editor,
         "OHCHR",
         &person("alternate", "Short Stay", "short@ohchr.org"),
@@ -462,12 +462,12 @@ async fn ended_designations_are_history(app: TestApp) {
     );
 }
 
-async fn designations_are_validated(app: TestApp) {
+async fn designations_are_validated(app: &TestApp) {
     let admin = app.admin().await;
     let before = app.fingerprint().await;
     let bad = json!({"role": "chief", "name": "", "email": "nope", "phone": "call me",
                      "languages": ["english"], "countries": ["XX"], "themes": ["rescue"], "valid_from": "tomorrow"});
-    let r = designate(&app, &admin, "UNODC", &bad).await;
+    let r = designate(app, &admin, "UNODC", &bad).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     let fields: Vec<&str> = r.body["errors"]
         .as_array()
@@ -491,17 +491,17 @@ async fn designations_are_validated(app: TestApp) {
     let mut extra = person("primary", "Mass Assign", "mass@unodc.org");
     extra["valid_until"] = json!("2020-01-01");
     assert_eq!(
-        designate(&app, &admin, "UNODC", &extra).await.status,
+        designate(app, &admin, "UNODC", &extra).await.status,
         StatusCode::BAD_REQUEST
     );
     let mut extra = person("primary", "Mass Assign", "mass@unodc.org");
     extra["agency_id"] = json!("other");
     assert_eq!(
-        designate(&app, &admin, "UNODC", &extra).await.status,
+        designate(app, &admin, "UNODC", &extra).await.status,
         StatusCode::BAD_REQUEST
     );
     let r = designate(
-        &app,
+        app,
         &admin,
         "NOSUCH",
         &person("primary", "Nobody", "n@x.org"),
@@ -512,7 +512,7 @@ async fn designations_are_validated(app: TestApp) {
 
     // PATCH: validation after rights and If-Match.
     let created = designate(
-        &app,
+        app,
         &admin,
         "UNODC",
         &person("primary", "Valid Person", "valid@unodc.org"),
@@ -576,11 +576,11 @@ async fn designations_are_validated(app: TestApp) {
     assert_eq!(gone.body["total"], 0);
 }
 
-async fn vcards_are_rfc_6350_and_importable(app: TestApp) {
+async fn vcards_are_rfc_6350_and_importable(app: &TestApp) {
     let admin = app.admin().await;
     let mut tricky = person("primary", "Doe, Jane; Jr.", "jane.doe@unodc.org");
     tricky["title"] = json!("Head, Human Trafficking; Migrant Smuggling Section");
-    let r = designate(&app, &admin, "UNODC", &tricky).await;
+    let r = designate(app, &admin, "UNODC", &tricky).await;
     let path = format!("/api/v1/focal-points/{}/vcard", id(&r));
     let card = app.get(&path, &admin.access).await;
     assert_eq!(card.status, StatusCode::OK);
@@ -616,7 +616,7 @@ async fn vcards_are_rfc_6350_and_importable(app: TestApp) {
     );
 
     designate(
-        &app,
+        app,
         &admin,
         "ILO",
         &person("primary", "Second Card", "second@ilo.org"),
@@ -637,17 +637,17 @@ async fn vcards_are_rfc_6350_and_importable(app: TestApp) {
     );
 }
 
-async fn the_csv_export_carries_hxl_tags(app: TestApp) {
+async fn the_csv_export_carries_hxl_tags(app: &TestApp) {
     let admin = app.admin().await;
     designate(
-        &app,
+        app,
         &admin,
         "UNODC",
         &person("primary", "=HYPERLINK(\"http://evil\")", "csv@unodc.org"),
     )
     .await;
     designate(
-        &app,
+        app,
         &admin,
         "ILO",
         &person("alternate", "Plain Name", "plain@ilo.org"),
@@ -681,7 +681,7 @@ async fn the_csv_export_carries_hxl_tags(app: TestApp) {
     assert_eq!(&records[2][9], "NG;TH");
 }
 
-async fn the_coverage_report_shows_gaps_and_stale_details(app: TestApp) {
+async fn the_coverage_report_shows_gaps_and_stale_details(app: &TestApp) {
     let admin = app.admin().await;
     let r = app
         .get("/api/v1/reports/focal-point-coverage", &admin.access)
@@ -692,21 +692,21 @@ async fn the_coverage_report_shows_gaps_and_stale_details(app: TestApp) {
     assert_eq!(r.body["without_primary"].as_array().map(Vec::len), Some(13));
 
     let fp = designate(
-        &app,
+        app,
         &admin,
         "UNODC",
         &person("primary", "Kept Current", "kept@unodc.org"),
     )
     .await;
     designate(
-        &app,
+        app,
         &admin,
         "ILO",
         &person("alternate", "Only Alternate", "alt@ilo.org"),
     )
     .await;
     let stale = designate(
-        &app,
+        app,
         &admin,
         "IOM",
         &person("primary", "Gone Stale", "stale@iom.int"),

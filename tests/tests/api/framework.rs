@@ -10,7 +10,7 @@ on_both_backends!(
     the_web_front_end_is_served,
 );
 
-async fn framework_errors_are_problem_details(app: TestApp) {
+async fn framework_errors_are_problem_details(app: &TestApp) {
     let admin = app.admin().await;
     let r = app.get("/api/v1/nothing-here", &admin.access).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
@@ -113,7 +113,7 @@ async fn framework_errors_are_problem_details(app: TestApp) {
     check(res, 400, "validation_failed").await;
 }
 
-async fn responses_carry_security_headers_and_request_ids(app: TestApp) {
+async fn responses_carry_security_headers_and_request_ids(app: &TestApp) {
     let admin = app.admin().await;
     for r in [
         app.get("/api/v1/agencies", &admin.access).await,
@@ -137,7 +137,7 @@ async fn responses_carry_security_headers_and_request_ids(app: TestApp) {
     assert_eq!(a.header("cache-control"), Some("no-store"));
 }
 
-async fn the_openapi_document_lists_every_route(app: TestApp) {
+async fn the_openapi_document_lists_every_route(app: &TestApp) {
     let r = app
         .send(Method::GET, "/api/openapi.json", None, None, &[])
         .await;
@@ -228,7 +228,7 @@ async fn the_openapi_document_lists_every_route(app: TestApp) {
     }
 }
 
-async fn health_and_readiness(app: TestApp) {
+async fn health_and_readiness(app: &TestApp) {
     let r = app.send(Method::GET, "/healthz", None, None, &[]).await;
     assert_eq!(
         (r.status, r.body.clone()),
@@ -239,7 +239,7 @@ async fn health_and_readiness(app: TestApp) {
     assert_eq!(r.body["status"], "ready");
 }
 
-async fn the_web_front_end_is_served(app: TestApp) {
+async fn the_web_front_end_is_served(app: &TestApp) {
     let r = app.send(Method::GET, "/", None, None, &[]).await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(

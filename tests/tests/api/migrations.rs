@@ -2,7 +2,7 @@ use icat_tests::{TestApp, on_both_backends};
 
 on_both_backends!(migrations_go_down_and_up_again);
 
-async fn migrations_go_down_and_up_again(app: TestApp) {
+async fn migrations_go_down_and_up_again(app: &TestApp) {
     let outcome = app
         .db
         .run(|conn| {

@@ -9,7 +9,7 @@ on_both_backends!(
     the_last_admin_stays,
 );
 
-async fn only_admins_manage_users(app: TestApp) {
+async fn only_admins_manage_users(app: &TestApp) {
     let admin = app.admin().await;
     let ilo = app.agency_id("ILO").await;
     let editor = app.user("editor", Some("ILO")).await;
@@ -79,7 +79,7 @@ async fn only_admins_manage_users(app: TestApp) {
     app.login("new.person@icat.test", PASSWORD).await;
 }
 
-async fn new_users_are_validated(app: TestApp) {
+async fn new_users_are_validated(app: &TestApp) {
     let admin = app.admin().await;
     let ilo = app.agency_id("ILO").await;
     let before = app.fingerprint().await;
@@ -150,7 +150,7 @@ async fn new_users_are_validated(app: TestApp) {
     assert_eq!(r.code(), "conflict");
 }
 
-async fn user_changes_need_the_current_etag(app: TestApp) {
+async fn user_changes_need_the_current_etag(app: &TestApp) {
     let admin = app.admin().await;
     let viewer = app.user("viewer", Some("IOM")).await;
     let path = format!(
@@ -212,7 +212,7 @@ async fn user_changes_need_the_current_etag(app: TestApp) {
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
 }
 
-async fn the_last_admin_stays(app: TestApp) {
+async fn the_last_admin_stays(app: &TestApp) {
     let admin = app.admin().await;
     let me = app.get("/api/v1/auth/me", &admin.access).await;
     let path = format!(

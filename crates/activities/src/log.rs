@@ -14,9 +14,10 @@ use icat_store::schema::{
 
 /// At most this many matches are returned with a recorded or checked activity.
 pub const MATCHES_SHOWN: usize = 20;
-/// At most this many activities are taken from one LSH bucket, and from the country block.
+/// At most this many activities are taken from one LSH bucket, and from each side of the country
+/// block (nearest start dates first).
 const BUCKET_TAKE: i64 = icat_dedup::BUCKET_CAP as i64;
-const BLOCK_TAKE: i64 = 200;
+const BLOCK_TAKE: i64 = 60;
 
 fn to_json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "[]".into())
@@ -90,17 +91,31 @@ fn candidates(
             .load(conn)?;
         ids.extend(bucket);
     }
-    let block: Vec<String> = activity_countries::table
-        .inner_join(activities::table)
-        .filter(activity_countries::country.eq_any(&f.countries))
-        .filter(activities::start_date.le(f.end))
-        .filter(activities::end_date.ge(f.start))
-        .filter(activities::agency_id.ne(&f.agency))
-        .filter(activities::archived_at.is_null())
-        .order(activities::start_date.desc())
-        .select(activities::id)
-        .limit(BLOCK_TAKE)
-        .load(conn)?;
+    // The nearest starts on either side of the new activity's start, in its countries.
+    let block = |conn: &mut DbConn, later: bool| -> QueryResult<Vec<String>> {
+        let q = activity_countries::table
+            .inner_join(activities::table)
+            .filter(activity_countries::country.eq_any(&f.countries))
+            .filter(activities::start_date.le(f.end))
+            .filter(activities::end_date.ge(f.start))
+            .filter(activities::agency_id.ne(&f.agency))
+            .filter(activities::archived_at.is_null())
+            .select(activities::id)
+            .limit(BLOCK_TAKE)
+            .into_boxed();
+        if later {
+            q.filter(activities::start_date.ge(f.start))
+                .order(activities::start_date.asc())
+                .load(conn)
+        } else {
+            q.filter(activities::start_date.lt(f.start))
+                .order(activities::start_date.desc())
+                .load(conn)
+        }
+    };
+    let mut block_ids = block(conn, true)?;
+    block_ids.extend(block(conn, false)?);
+    let block = block_ids;
     ids.extend(block);
     ids.sort();
     ids.dedup();
@@ -161,6 +176,7 @@ fn matches(
     let mut scored: Vec<(Match, icat_dedup::Scored)> = candidates(conn, f, keys, except)?
         .into_iter()
         .filter_map(|c| {
+            icat_dedup::quick(f, &c.features).1?;
             let s = icat_dedup::compare(f, &c.features);
             let level = s.level?;
             Some((
@@ -538,17 +554,14 @@ pub fn rebuild(conn: &mut DbConn) -> Result<(usize, usize), ApiError> {
         for p in &pairs {
             let (x, y) = (&activities[p.a].id, &activities[p.b].id);
             let (a, b) = if x < y { (x, y) } else { (y, x) };
-            let reasons: Vec<ReasonView> = p.scored.reasons.iter().map(ReasonView::from).collect();
+            let explained = icat_dedup::compare(&features[p.a], &features[p.b]);
+            let reasons: Vec<ReasonView> = explained.reasons.iter().map(ReasonView::from).collect();
             diesel::insert_into(activity_pairs::table)
                 .values((
                     activity_pairs::a_id.eq(a),
                     activity_pairs::b_id.eq(b),
-                    activity_pairs::score.eq(p.scored.score),
-                    activity_pairs::level.eq(p
-                        .scored
-                        .level
-                        .map(Level::as_str)
-                        .unwrap_or("overlap")),
+                    activity_pairs::score.eq(p.score),
+                    activity_pairs::level.eq(p.level.as_str()),
                     activity_pairs::reasons.eq(to_json(&reasons)),
                     activity_pairs::computed_at.eq(now),
                 ))

@@ -12,10 +12,11 @@
 pub mod cluster;
 pub mod minhash;
 mod score;
+pub mod synthetic;
 pub mod text;
 
 pub use cluster::{Edge, cluster};
-pub use score::{DUPLICATE_AT, Level, POSSIBLE_AT, Reason, Scored, compare, jaccard};
+pub use score::{DUPLICATE_AT, Level, POSSIBLE_AT, Reason, Scored, compare, jaccard, quick};
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -89,8 +90,9 @@ pub fn band_keys(f: &Features) -> Vec<i64> {
 
 /// At most this many records are taken from one LSH bucket.
 pub const BUCKET_CAP: usize = 50;
-/// At most this many period-overlapping neighbours are taken from one country's block, on each side.
-pub const BLOCK_CAP: usize = 40;
+/// At most this many period-overlapping neighbours (by start date) are taken from one country's
+/// block after each record; with the same number before it, each record meets up to twice this.
+pub const BLOCK_CAP: usize = 12;
 /// Overlaps kept per activity: the strongest few; there can be very many.
 pub const OVERLAPS_KEPT: usize = 5;
 
@@ -103,18 +105,33 @@ pub fn candidates(records: &[Features]) -> Vec<(usize, usize)> {
             pairs.push((i.min(j), i.max(j)));
         }
     };
-    let mut buckets: HashMap<i64, Vec<usize>> = HashMap::new();
-    for (i, f) in records.iter().enumerate() {
-        for key in band_keys(f) {
-            let bucket = buckets.entry(key).or_default();
-            if bucket.len() < BUCKET_CAP {
-                for &j in bucket.iter() {
-                    push(i, j);
-                }
-                bucket.push(i);
+    // A bucket that fills up holds records that merely share common words: it stops taking new
+    // members, and those it would have taken are not paired through it.
+    use rayon::prelude::*;
+    // (band key, record) sorted by key: each bucket is a run, in record order. A sorted vector
+    // holds a 100,000-record log's two million entries in a fraction of a hash map's memory.
+    let mut keyed: Vec<(i64, u32)> = records
+        .par_iter()
+        .enumerate()
+        .flat_map_iter(|(i, f)| {
+            let i = u32::try_from(i).unwrap_or(u32::MAX);
+            band_keys(f).into_iter().map(move |k| (k, i))
+        })
+        .collect();
+    keyed.par_sort_unstable();
+    for bucket in keyed.chunk_by(|x, y| x.0 == y.0) {
+        let members: Vec<usize> = bucket
+            .iter()
+            .take(BUCKET_CAP)
+            .map(|&(_, i)| i as usize)
+            .collect();
+        for (n, &i) in members.iter().enumerate() {
+            for &j in &members[..n] {
+                push(i, j);
             }
         }
     }
+    drop(keyed);
     let mut blocks: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, f) in records.iter().enumerate() {
         for c in &f.countries {
@@ -133,58 +150,63 @@ pub fn candidates(records: &[Features]) -> Vec<(usize, usize)> {
             }
         }
     }
-    pairs.sort_unstable();
+    pairs.par_sort_unstable();
     pairs.dedup();
     pairs
 }
 
-/// A scored pair worth keeping.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Pair {
+/// A pair worth keeping, found by [`all_pairs`]: explain it with [`compare`] when it is stored.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Found {
     pub a: usize,
     pub b: usize,
-    pub scored: Scored,
+    pub score: f64,
+    pub level: Level,
 }
 
-/// Every pair worth keeping among `records`, found without an all-pairs pass: candidates scored,
-/// all `possible` and `duplicate` pairs kept, and the strongest few `overlap`s of each record.
-pub fn all_pairs(records: &[Features]) -> Vec<Pair> {
-    let scored: Vec<Pair> = candidates(records)
-        .into_iter()
+/// Every pair worth keeping among `records`, found without an all-pairs pass: candidates scored
+/// (on both cores), all `possible` and `duplicate` pairs kept, and the strongest few `overlap`s of
+/// each record. Reasons are not built here: a large log has many pairs, and their texts are only
+/// needed as each one is stored.
+pub fn all_pairs(records: &[Features]) -> Vec<Found> {
+    use rayon::prelude::*;
+    let found: Vec<Found> = candidates(records)
+        .into_par_iter()
         .filter_map(|(a, b)| {
-            let scored = compare(&records[a], &records[b]);
-            scored.level.map(|_| Pair { a, b, scored })
+            let (score, level) = quick(&records[a], &records[b]);
+            Some(Found {
+                a,
+                b,
+                score,
+                level: level?,
+            })
         })
         .collect();
-    keep_strongest_overlaps(scored, OVERLAPS_KEPT)
+    keep_strongest_overlaps(found, OVERLAPS_KEPT)
 }
 
 /// Keeps all strong pairs and, of the overlaps, those among the `keep` strongest of either record.
-pub fn keep_strongest_overlaps(mut pairs: Vec<Pair>, keep: usize) -> Vec<Pair> {
+pub fn keep_strongest_overlaps(mut pairs: Vec<Found>, keep: usize) -> Vec<Found> {
     pairs.sort_by(|x, y| {
-        y.scored
-            .score
-            .total_cmp(&x.scored.score)
+        y.score
+            .total_cmp(&x.score)
             .then_with(|| (x.a, x.b).cmp(&(y.a, y.b)))
     });
-    let mut kept_per_record: HashMap<usize, usize> = HashMap::new();
+    let records = pairs.iter().map(|p| p.a.max(p.b) + 1).max().unwrap_or(0);
+    let mut kept_per_record = vec![0usize; records];
+    pairs.retain(|p| {
+        if p.level != Level::Overlap {
+            return true;
+        }
+        if kept_per_record[p.a] < keep || kept_per_record[p.b] < keep {
+            kept_per_record[p.a] += 1;
+            kept_per_record[p.b] += 1;
+            true
+        } else {
+            false
+        }
+    });
     pairs
-        .into_iter()
-        .filter(|p| {
-            if p.scored.level != Some(Level::Overlap) {
-                return true;
-            }
-            let ka = kept_per_record.get(&p.a).copied().unwrap_or(0);
-            let kb = kept_per_record.get(&p.b).copied().unwrap_or(0);
-            if ka < keep || kb < keep {
-                *kept_per_record.entry(p.a).or_default() += 1;
-                *kept_per_record.entry(p.b).or_default() += 1;
-                true
-            } else {
-                false
-            }
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -104,13 +104,11 @@ fn round(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
 
-fn reason(feature: &'static str, similarity: f64, weight: f64, detail: String) -> Reason {
-    Reason {
-        feature,
-        similarity: round(similarity),
-        weight,
-        detail,
-    }
+/// The score and level of a pair without its reasons: the fast path for finding pairs, which
+/// skips building the explanation texts of the many pairs that are not kept.
+pub fn quick(a: &Features, b: &Features) -> (f64, Option<Level>) {
+    let s = evaluate(a, b, false);
+    (s.score, s.level)
 }
 
 fn days(a: NaiveDate, b: NaiveDate) -> i64 {
@@ -119,7 +117,18 @@ fn days(a: NaiveDate, b: NaiveDate) -> i64 {
 
 /// Compares two activities. The result is symmetric: `compare(a, b)` equals `compare(b, a)`.
 pub fn compare(a: &Features, b: &Features) -> Scored {
+    evaluate(a, b, true)
+}
+
+fn evaluate(a: &Features, b: &Features, explain: bool) -> Scored {
     let mut reasons = Vec::with_capacity(9);
+    let reason =
+        |feature: &'static str, similarity: f64, weight: f64, detail: &dyn Fn() -> String| Reason {
+            feature,
+            similarity: round(similarity),
+            weight,
+            detail: if explain { detail() } else { String::new() },
+        };
 
     // A short title inside a longer one ("Safe migration" in "Safe migration for women") counts.
     let title = jaccard(&a.title, &b.title).max(0.85 * containment(&a.title, &b.title));
@@ -130,12 +139,9 @@ pub fn compare(a: &Features, b: &Features) -> Scored {
         t if t >= 0.15 => 0.0,
         _ => -1.5,
     };
-    reasons.push(reason(
-        "title",
-        title,
-        w,
-        format!("titles share {} words", intersection(&a.title, &b.title)),
-    ));
+    reasons.push(reason("title", title, w, &|| {
+        format!("titles share {} words", intersection(&a.title, &b.title))
+    }));
 
     let text = jaccard(&a.text, &b.text).max(0.8 * containment(&a.text, &b.text));
     // The text carries most of the evidence: records of one country, period and theme are many,
@@ -147,16 +153,13 @@ pub fn compare(a: &Features, b: &Features) -> Scored {
         t if t >= 0.25 => -0.5,
         _ => -3.0,
     };
-    reasons.push(reason(
-        "description",
-        text,
-        w,
+    reasons.push(reason("description", text, w, &|| {
         format!(
             "{} of {} distinct words in common",
             intersection(&a.text, &b.text),
             a.text.len().max(b.text.len())
-        ),
-    ));
+        )
+    }));
 
     let shared: Vec<&String> = a
         .countries
@@ -164,22 +167,31 @@ pub fn compare(a: &Features, b: &Features) -> Scored {
         .filter(|c| b.countries.contains(c))
         .collect();
     let countries = jaccard(&a.countries, &b.countries);
-    let (w, detail) = if a.countries.is_empty() || b.countries.is_empty() {
-        (0.0, "no countries named".to_owned())
-    } else if a.countries == b.countries {
-        (1.0, format!("same countries: {}", a.countries.join(", ")))
-    } else if shared.len() == a.countries.len().min(b.countries.len()) {
-        (
-            1.0,
-            format!("one's countries include the other's: {}", join(&shared)),
-        )
+    let w = if a.countries.is_empty() || b.countries.is_empty() {
+        0.0
+    } else if a.countries == b.countries || shared.len() == a.countries.len().min(b.countries.len())
+    {
+        1.0
     } else if !shared.is_empty() {
-        (0.5, format!("shared countries: {}", join(&shared)))
+        0.5
     } else {
         // Work in another country is another piece of work, however alike the words.
-        (-10.0, "no country in common".to_owned())
+        -10.0
     };
-    reasons.push(reason("countries", countries, w, detail));
+    let detail = || {
+        if a.countries.is_empty() || b.countries.is_empty() {
+            "no countries named".to_owned()
+        } else if a.countries == b.countries {
+            format!("same countries: {}", a.countries.join(", "))
+        } else if shared.len() == a.countries.len().min(b.countries.len()) {
+            format!("one's countries include the other's: {}", join(&shared))
+        } else if !shared.is_empty() {
+            format!("shared countries: {}", join(&shared))
+        } else {
+            "no country in common".to_owned()
+        }
+    };
+    reasons.push(reason("countries", countries, w, &detail));
 
     let overlap_days = (days(a.start.max(b.start), a.end.min(b.end))).max(0);
     let span = days(a.start.min(b.start), a.end.max(b.end)).max(1);
@@ -191,57 +203,47 @@ pub fn compare(a: &Features, b: &Features) -> Scored {
         // Work in another period is another piece of work, however alike the words.
         _ => -10.0,
     };
-    let detail = if overlap_days > 0 {
-        format!("periods overlap {overlap_days} of {span} days")
-    } else {
-        format!(
-            "periods do not overlap ({} to {}, {} to {})",
-            a.start, a.end, b.start, b.end
-        )
+    let detail = || {
+        if overlap_days > 0 {
+            format!("periods overlap {overlap_days} of {span} days")
+        } else {
+            format!(
+                "periods do not overlap ({} to {}, {} to {})",
+                a.start, a.end, b.start, b.end
+            )
+        }
     };
-    reasons.push(reason("period", period, w, detail));
+    reasons.push(reason("period", period, w, &detail));
 
     let themes = jaccard(&a.themes, &b.themes);
     let w = set_weight(&a.themes, &b.themes, themes, 0.5, 0.2, -1.0);
-    reasons.push(reason(
-        "themes",
-        themes,
-        w,
-        list_detail("themes", &a.themes, &b.themes),
-    ));
+    reasons.push(reason("themes", themes, w, &|| {
+        list_detail("themes", &a.themes, &b.themes)
+    }));
 
     let sdg = jaccard(&a.sdg_targets, &b.sdg_targets);
     let w = set_weight(&a.sdg_targets, &b.sdg_targets, sdg, 0.4, 0.2, -0.3);
-    reasons.push(reason(
-        "sdg_targets",
-        sdg,
-        w,
-        list_detail("SDG targets", &a.sdg_targets, &b.sdg_targets),
-    ));
+    reasons.push(reason("sdg_targets", sdg, w, &|| {
+        list_detail("SDG targets", &a.sdg_targets, &b.sdg_targets)
+    }));
 
     let groups = jaccard(&a.target_groups, &b.target_groups);
     let w = set_weight(&a.target_groups, &b.target_groups, groups, 1.0, 0.4, -0.5);
-    reasons.push(reason(
-        "target_groups",
-        groups,
-        w,
+    reasons.push(reason("target_groups", groups, w, &|| {
         format!(
             "{} target-group words in common",
             intersection(&a.target_groups, &b.target_groups)
-        ),
-    ));
+        )
+    }));
 
     let partners = jaccard(&a.partners, &b.partners);
     let w = set_weight(&a.partners, &b.partners, partners, 1.5, 0.7, -0.3);
-    reasons.push(reason(
-        "partners",
-        partners,
-        w,
+    reasons.push(reason("partners", partners, w, &|| {
         format!(
             "{} partners in common",
             intersection(&a.partners, &b.partners)
-        ),
-    ));
+        )
+    }));
 
     if !a.markers.is_empty() || !b.markers.is_empty() {
         let same = a.markers == b.markers;
@@ -255,7 +257,9 @@ pub fn compare(a: &Features, b: &Features) -> Scored {
                 b.markers.join(", ")
             )
         };
-        reasons.push(reason("phase", if same { 1.0 } else { 0.0 }, w, detail));
+        reasons.push(reason("phase", if same { 1.0 } else { 0.0 }, w, &|| {
+            detail.clone()
+        }));
     }
 
     let total: f64 = reasons.iter().map(|r| r.weight).sum();

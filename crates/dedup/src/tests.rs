@@ -174,31 +174,45 @@ fn candidates_never_pair_one_agency_with_itself_and_find_near_copies() {
     let kept = all_pairs(&records);
     assert!(
         kept.iter()
-            .any(|p| (p.a, p.b) == (0, 2) && p.scored.level == Some(Level::Duplicate))
+            .any(|p| (p.a, p.b) == (0, 2) && p.level == Level::Duplicate)
     );
 }
 
 #[test]
 fn overlaps_are_capped_per_record() {
-    let pair = |a, b, score| Pair {
-        a,
-        b,
-        scored: Scored {
-            score,
-            level: Some(Level::Overlap),
-            reasons: vec![],
-        },
-    };
-    let pairs: Vec<Pair> = (1..=10).map(|i| pair(0, i, 0.01 * i as f64)).collect();
-    let kept = keep_strongest_overlaps(pairs, 3);
-    // Record 0 takes part in every pair; each other record in one only, so each is kept while it
-    // is among its own strongest three: all ten stay, and that is the rule (the cap binds when
-    // both records are saturated).
-    assert_eq!(kept.len(), 10);
-    let crowded: Vec<Pair> = (0..6)
-        .flat_map(|i| (6..12).map(move |j| pair(i, j, 0.1)))
+    // Five records each overlapping five others: 25 overlaps, and each record keeps its strongest two.
+    let pairs: Vec<Found> = (0..5)
+        .flat_map(|a| {
+            (5..10).map(move |b| Found {
+                a,
+                b,
+                score: 0.01 * (a * 5 + b) as f64,
+                level: Level::Overlap,
+            })
+        })
         .collect();
-    assert!(keep_strongest_overlaps(crowded, 3).len() <= 6 * 3 + 6 * 3);
+    let kept = keep_strongest_overlaps(pairs.clone(), 2);
+    assert!(
+        kept.len() < pairs.len() && kept.len() <= 2 * 10,
+        "{}",
+        kept.len()
+    );
+    for record in 0..10 {
+        let n = kept
+            .iter()
+            .filter(|p| p.a == record || p.b == record)
+            .count();
+        assert!(n >= 2, "record {record} keeps {n}");
+    }
+    // Strong pairs are never dropped.
+    let strong: Vec<Found> = pairs
+        .iter()
+        .map(|p| Found {
+            level: Level::Possible,
+            ..*p
+        })
+        .collect();
+    assert_eq!(keep_strongest_overlaps(strong, 2).len(), 25);
 }
 
 proptest! {

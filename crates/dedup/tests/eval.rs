@@ -89,12 +89,7 @@ fn evaluation_meets_the_quality_targets() -> Result<(), Box<dyn std::error::Erro
     let elapsed = started.elapsed();
     let predicted: HashMap<(String, String), (Level, f64)> = pairs
         .iter()
-        .filter_map(|p| {
-            Some((
-                key(&records[p.a].id, &records[p.b].id),
-                (p.scored.level?, p.scored.score),
-            ))
-        })
+        .map(|p| (key(&records[p.a].id, &records[p.b].id), (p.level, p.score)))
         .collect();
     let title = |id: &str| {
         records

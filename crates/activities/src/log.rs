@@ -345,6 +345,76 @@ fn remove_pairs(conn: &mut DbConn, id: &str) -> QueryResult<()> {
     .map(drop)
 }
 
+/// Writes an activity and its look-up rows; scoring is the caller's.
+fn insert(
+    conn: &mut DbConn,
+    created_by: Option<&str>,
+    agency_id: &str,
+    data: &Data,
+    features: &str,
+    same_key: &str,
+    keys: &[i64],
+) -> QueryResult<String> {
+    let now = icat_common::now();
+    let id = icat_common::new_id();
+    diesel::insert_into(activities::table)
+        .values((
+            activities::id.eq(&id),
+            activities::agency_id.eq(agency_id),
+            activities::title.eq(&data.title),
+            activities::description.eq(&data.description),
+            activities::countries.eq(to_json(&data.countries)),
+            activities::themes.eq(to_json(&data.themes)),
+            activities::sdg_targets.eq(to_json(&data.sdg_targets)),
+            activities::target_groups.eq(to_json(&data.target_groups)),
+            activities::partners.eq(to_json(&data.partners)),
+            activities::start_date.eq(data.start_date),
+            activities::end_date.eq(data.end_date),
+            activities::status.eq(&data.status),
+            activities::budget_usd.eq(data.budget_usd),
+            activities::same_key.eq(same_key),
+            activities::features.eq(features),
+            activities::created_by.eq(created_by),
+            activities::created_at.eq(now),
+            activities::updated_at.eq(now),
+            activities::version.eq(1),
+        ))
+        .execute(conn)?;
+    write_index(conn, &id, data, keys)?;
+    Ok(id)
+}
+
+/// Writes activities in one transaction without scoring them (bulk loads such as `icat seed`;
+/// run [`rebuild`] afterwards). Repeats of an agency's existing activity are skipped; returns how
+/// many were written.
+pub fn load_unscored(
+    conn: &mut DbConn,
+    created_by: Option<&str>,
+    batch: &[(String, Data)],
+) -> Result<usize, ApiError> {
+    icat_store::write(conn, |conn| {
+        let mut written = 0;
+        for (agency_id, data) in batch {
+            let f = data.features(agency_id);
+            let same_key = data.same_key();
+            if same_activity(conn, agency_id, &same_key, None)?.is_some() {
+                continue;
+            }
+            insert(
+                conn,
+                created_by,
+                agency_id,
+                data,
+                &to_json(&f),
+                &same_key,
+                &icat_dedup::band_keys(&f),
+            )?;
+            written += 1;
+        }
+        Ok(written)
+    })
+}
+
 /// Records an activity for an agency and scores it against its candidates. One agency recording
 /// the same activity twice gets 409 `duplicate_activity` with the existing id.
 pub fn record(
@@ -380,32 +450,15 @@ pub fn record(
         if let Some(existing) = same_activity(conn, agency_id, &same_key, None)? {
             return Err(duplicate_activity(existing));
         }
-        let now = icat_common::now();
-        let id = icat_common::new_id();
-        diesel::insert_into(activities::table)
-            .values((
-                activities::id.eq(&id),
-                activities::agency_id.eq(agency_id),
-                activities::title.eq(&data.title),
-                activities::description.eq(&data.description),
-                activities::countries.eq(to_json(&data.countries)),
-                activities::themes.eq(to_json(&data.themes)),
-                activities::sdg_targets.eq(to_json(&data.sdg_targets)),
-                activities::target_groups.eq(to_json(&data.target_groups)),
-                activities::partners.eq(to_json(&data.partners)),
-                activities::start_date.eq(data.start_date),
-                activities::end_date.eq(data.end_date),
-                activities::status.eq(&data.status),
-                activities::budget_usd.eq(data.budget_usd),
-                activities::same_key.eq(&same_key),
-                activities::features.eq(&features),
-                activities::created_by.eq(actor.user_id.as_deref()),
-                activities::created_at.eq(now),
-                activities::updated_at.eq(now),
-                activities::version.eq(1),
-            ))
-            .execute(conn)?;
-        write_index(conn, &id, data, &keys)?;
+        let id = insert(
+            conn,
+            actor.user_id.as_deref(),
+            agency_id,
+            data,
+            &features,
+            &same_key,
+            &keys,
+        )?;
         let shown = refresh_pairs(conn, &id, &f, &keys)?;
         let activity = find(conn, &id)?;
         icat_audit::record(
@@ -522,50 +575,88 @@ pub fn rebuild(conn: &mut DbConn) -> Result<(usize, usize), ApiError> {
         .order(activities::id.asc())
         .select((Row::as_select(), agencies::acronym))
         .load(conn)?;
+    let stored: Vec<String> = rows.iter().map(|(r, _)| r.features.clone()).collect();
     let activities: Vec<Activity> = rows
         .into_iter()
         .map(|(r, a)| Activity::from_row(r, a))
         .collect();
-    let features: Vec<Features> = activities
+    let data: Vec<Data> = activities.iter().map(Activity::data).collect();
+    let inputs: Vec<icat_dedup::Input<'_>> = activities
         .iter()
-        .map(|a| a.data().features(&a.agency_id))
+        .zip(&data)
+        .map(|(a, d)| icat_dedup::Input {
+            agency: &a.agency_id,
+            title: &d.title,
+            description: &d.description,
+            countries: &d.countries,
+            themes: &d.themes,
+            sdg_targets: &d.sdg_targets,
+            target_groups: &d.target_groups,
+            partners: &d.partners,
+            start: d.start_date,
+            end: d.end_date,
+        })
         .collect();
+    let features = icat_dedup::features_all(&inputs);
     let pairs = icat_dedup::all_pairs(&features);
     let now = icat_common::now();
     icat_store::write(conn, |conn| {
-        diesel::delete(activity_pairs::table).execute(conn)?;
-        diesel::delete(activity_bands::table).execute(conn)?;
-        for (a, f) in activities.iter().zip(&features) {
+        // Features and band keys change only when the normaliser does; after a change of weights
+        // alone, none of them is rewritten.
+        for ((a, f), old) in activities.iter().zip(&features).zip(&stored) {
+            let json = to_json(f);
+            if &json == old {
+                continue;
+            }
             diesel::update(activities::table.find(&a.id))
-                .set(activities::features.eq(to_json(f)))
+                .set(activities::features.eq(&json))
+                .execute(conn)?;
+            diesel::delete(activity_bands::table.filter(activity_bands::activity_id.eq(&a.id)))
                 .execute(conn)?;
             let mut keys = icat_dedup::band_keys(f);
             keys.sort_unstable();
             keys.dedup();
-            for key in keys {
-                diesel::insert_into(activity_bands::table)
-                    .values((
+            let rows: Vec<_> = keys
+                .into_iter()
+                .map(|key| {
+                    (
                         activity_bands::band_key.eq(key),
                         activity_bands::activity_id.eq(&a.id),
-                    ))
-                    .execute(conn)?;
-            }
+                    )
+                })
+                .collect();
+            let insert = diesel::insert_into(activity_bands::table).values(&rows);
+            // Multi-row inserts do not compile on the multi-backend connection: run on the backend's own.
+            match conn {
+                DbConn::Sqlite(c) => insert.execute(c)?,
+                DbConn::Pg(c) => insert.execute(c)?,
+            };
         }
-        for p in &pairs {
-            let (x, y) = (&activities[p.a].id, &activities[p.b].id);
-            let (a, b) = if x < y { (x, y) } else { (y, x) };
-            let explained = icat_dedup::compare(&features[p.a], &features[p.b]);
-            let reasons: Vec<ReasonView> = explained.reasons.iter().map(ReasonView::from).collect();
-            diesel::insert_into(activity_pairs::table)
-                .values((
-                    activity_pairs::a_id.eq(a),
-                    activity_pairs::b_id.eq(b),
-                    activity_pairs::score.eq(p.score),
-                    activity_pairs::level.eq(p.level.as_str()),
-                    activity_pairs::reasons.eq(to_json(&reasons)),
-                    activity_pairs::computed_at.eq(now),
-                ))
-                .execute(conn)?;
+        diesel::delete(activity_pairs::table).execute(conn)?;
+        for chunk in pairs.chunks(200) {
+            let rows: Vec<_> = chunk
+                .iter()
+                .map(|p| {
+                    let (x, y) = (&activities[p.a].id, &activities[p.b].id);
+                    let (a, b) = if x < y { (x, y) } else { (y, x) };
+                    let explained = icat_dedup::compare(&features[p.a], &features[p.b]);
+                    let reasons: Vec<ReasonView> =
+                        explained.reasons.iter().map(ReasonView::from).collect();
+                    (
+                        activity_pairs::a_id.eq(a),
+                        activity_pairs::b_id.eq(b),
+                        activity_pairs::score.eq(p.score),
+                        activity_pairs::level.eq(p.level.as_str()),
+                        activity_pairs::reasons.eq(to_json(&reasons)),
+                        activity_pairs::computed_at.eq(now),
+                    )
+                })
+                .collect();
+            let insert = diesel::insert_into(activity_pairs::table).values(&rows);
+            match conn {
+                DbConn::Sqlite(c) => insert.execute(c)?,
+                DbConn::Pg(c) => insert.execute(c)?,
+            };
         }
         Ok::<_, ApiError>(())
     })?;

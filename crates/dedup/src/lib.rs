@@ -81,6 +81,12 @@ pub fn features(input: &Input<'_>) -> Features {
     }
 }
 
+/// Normalises many activities at once, on every core (rebuilds and bulk loads).
+pub fn features_all(inputs: &[Input<'_>]) -> Vec<Features> {
+    use rayon::prelude::*;
+    inputs.par_iter().map(features).collect()
+}
+
 /// The LSH band keys of an activity (empty when it has no words to sign).
 pub fn band_keys(f: &Features) -> Vec<i64> {
     minhash::signature(&f.text)

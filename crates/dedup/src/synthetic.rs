@@ -144,9 +144,11 @@ pub fn activities(n: usize, agencies: usize, duplicate_share: f64, seed: u64) ->
             });
             continue;
         }
-        let countries = (0..1 + rng.below(2))
+        let mut countries: Vec<String> = (0..1 + rng.below(2))
             .map(|_| COUNTRIES[rng.below(COUNTRIES.len())].to_owned())
             .collect();
+        countries.sort();
+        countries.dedup();
         let start = base + Duration::days(i64::try_from(rng.below(11 * 365)).unwrap_or(0));
         let end = start + Duration::days(30 + i64::try_from(rng.below(700)).unwrap_or(0));
         out.push(Synthetic {

@@ -7,6 +7,7 @@ mod assets;
 pub mod bootstrap;
 pub mod config;
 mod routes;
+pub mod seed;
 
 pub use app::{openapi, serve};
 pub use bootstrap::{State, prepare};

@@ -22,6 +22,17 @@ enum Command {
         #[command(subcommand)]
         command: DedupCommand,
     },
+    /// Fill the database with a deterministic synthetic data set (benchmarks, demonstrations).
+    Seed {
+        #[arg(long, default_value_t = 1_000)]
+        activities: usize,
+        #[arg(long, default_value_t = 31)]
+        agencies: usize,
+        #[arg(long, default_value_t = 30)]
+        users: usize,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+    },
     /// Create an admin account; the password comes from ICAT_ADMIN_PASSWORD or a prompt.
     CreateAdmin {
         #[arg(long)]
@@ -70,6 +81,26 @@ async fn main() -> anyhow::Result<()> {
                 "Rebuilt {pairs} pairs over {activities} activities in {:.2} s.",
                 started.elapsed().as_secs_f64()
             );
+        }
+        Command::Seed {
+            activities,
+            agencies,
+            users,
+            seed,
+        } => {
+            let db = bootstrap::open_database(&settings).await?;
+            let hasher = icat_auth::password::Hasher::new(1);
+            icat_server::seed::run(
+                &db,
+                &hasher,
+                icat_server::seed::Plan {
+                    activities,
+                    agencies,
+                    users,
+                    seed,
+                },
+            )
+            .await?;
         }
         Command::CreateAdmin { email, name } => {
             let password = match settings.admin_password.clone() {

@@ -1,0 +1,156 @@
+//! `icat seed`: a deterministic, realistic-looking data set for benchmarks and demonstrations:
+//! agencies up to the number asked, users of every role, and activities (about 5% planted
+//! near-duplicates by other agencies), written in batched transactions, then scored from scratch.
+
+use diesel::prelude::*;
+use icat_activities::model::Data;
+use icat_audit::{Actor, NewEvent};
+use icat_auth::users::{self, NewUser, Role};
+use icat_common::ApiError;
+use icat_store::Db;
+use icat_store::schema::agencies;
+use std::time::Instant;
+
+/// The password of every seeded user.
+pub const SEED_PASSWORD: &str = "seeded account passphrase";
+
+/// What to seed.
+pub struct Plan {
+    pub activities: usize,
+    pub agencies: usize,
+    pub users: usize,
+    pub seed: u64,
+}
+
+/// Seeds the database and prints what it did.
+pub async fn run(db: &Db, hasher: &icat_auth::password::Hasher, plan: Plan) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let wanted = plan.agencies;
+    let agency_ids: Vec<String> = db
+        .run(move |conn| {
+            let mut ids: Vec<String> = agencies::table
+                .order(agencies::acronym.asc())
+                .select(agencies::id)
+                .load(conn)?;
+            let mut n = ids.len();
+            while ids.len() < wanted {
+                n += 1;
+                let agency = icat_agencies::create(
+                    conn,
+                    &Actor::default(),
+                    icat_agencies::NewAgency {
+                        acronym: format!("MEMBER{n:02}"),
+                        name: format!("ICAT member organisation {n}"),
+                        kind: icat_agencies::Kind::Other,
+                        working_group: false,
+                        website: None,
+                        joined_on: None,
+                    },
+                )?;
+                ids.push(agency.id);
+            }
+            ids.truncate(wanted.max(1));
+            Ok(ids)
+        })
+        .await?;
+
+    let hash = hasher.hash(SEED_PASSWORD.to_owned()).await?;
+    let (ids, count) = (agency_ids.clone(), plan.users);
+    let created_users = db
+        .run(move |conn| {
+            let mut created = 0;
+            for i in 0..count {
+                let email = format!("seed.user{i:03}@icat.test");
+                if users::find_by_email(conn, &email)?.is_some() {
+                    continue;
+                }
+                let role = if i % 3 == 0 {
+                    Role::Viewer
+                } else {
+                    Role::Editor
+                };
+                users::create(
+                    conn,
+                    &Actor::default(),
+                    NewUser {
+                        email,
+                        name: format!("Seeded user {i}"),
+                        role,
+                        agency_id: Some(ids[i % ids.len()].clone()),
+                        password_hash: hash.clone(),
+                    },
+                )?;
+                created += 1;
+            }
+            Ok(created)
+        })
+        .await?;
+    println!(
+        "agencies: {}, users created: {created_users} (password: {SEED_PASSWORD})",
+        agency_ids.len()
+    );
+
+    let log = icat_dedup::synthetic::activities(plan.activities, agency_ids.len(), 0.05, plan.seed);
+    let planted = log.iter().filter(|s| s.copy_of.is_some()).count();
+    let mut written = 0;
+    for chunk in log.chunks(1_000) {
+        let batch: Vec<(String, Data)> = chunk
+            .iter()
+            .map(|s| {
+                let index: usize = s
+                    .agency
+                    .trim_start_matches("AG")
+                    .trim_end_matches('x')
+                    .parse()
+                    .unwrap_or(0);
+                // A planted copy names "another agency" by a suffix: take the next one.
+                let index = if s.agency.ends_with('x') {
+                    index + 1
+                } else {
+                    index
+                };
+                let agency = agency_ids[index % agency_ids.len()].clone();
+                (
+                    agency,
+                    Data {
+                        title: s.title.clone(),
+                        description: s.description.clone(),
+                        countries: s.countries.clone(),
+                        themes: s.themes.clone(),
+                        sdg_targets: s.sdg_targets.clone(),
+                        target_groups: vec![],
+                        partners: s.partners.clone(),
+                        start_date: s.start,
+                        end_date: s.end,
+                        status: "planned".into(),
+                        budget_usd: None,
+                    },
+                )
+            })
+            .collect();
+        written += db
+            .run(move |conn| icat_activities::log::load_unscored(conn, None, &batch))
+            .await?;
+    }
+    println!(
+        "activities written: {written} ({planted} planted near-duplicates) in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let scoring = Instant::now();
+    let (activities, pairs) = db.run(icat_activities::rebuild).await?;
+    println!(
+        "scored: {pairs} pairs over {activities} activities in {:.1} s",
+        scoring.elapsed().as_secs_f64()
+    );
+    let summary = serde_json::json!({"activities": written, "users": created_users, "agencies": agency_ids.len()});
+    db.run(move |conn| {
+        icat_audit::record(
+            conn,
+            &Actor::default(),
+            &NewEvent::success("seed", "database", "seed").with_changes(summary),
+        )
+        .map_err(ApiError::from)
+    })
+    .await?;
+    Ok(())
+}

@@ -81,42 +81,50 @@ fn candidates(
     f: &Features,
     keys: &[i64],
     except: Option<&str>,
+    since: Option<chrono::NaiveDateTime>,
 ) -> QueryResult<Vec<Candidate>> {
     let mut ids: Vec<String> = Vec::new();
-    for key in keys {
-        let bucket: Vec<String> = activity_bands::table
-            .filter(activity_bands::band_key.eq(key))
-            .select(activity_bands::activity_id)
-            .limit(BUCKET_TAKE)
-            .load(conn)?;
-        ids.extend(bucket);
-    }
-    // The nearest starts on either side of the new activity's start, in its countries.
-    let block = |conn: &mut DbConn, later: bool| -> QueryResult<Vec<String>> {
-        let q = activity_countries::table
-            .inner_join(activities::table)
-            .filter(activity_countries::country.eq_any(&f.countries))
-            .filter(activities::start_date.le(f.end))
-            .filter(activities::end_date.ge(f.start))
+    if let Some(since) = since {
+        // The late check: only what other writers committed while this activity was scored.
+        ids = activities::table
+            .filter(activities::updated_at.ge(since))
             .filter(activities::agency_id.ne(&f.agency))
             .filter(activities::archived_at.is_null())
             .select(activities::id)
-            .limit(BLOCK_TAKE)
-            .into_boxed();
-        if later {
-            q.filter(activities::start_date.ge(f.start))
-                .order(activities::start_date.asc())
-                .load(conn)
-        } else {
-            q.filter(activities::start_date.lt(f.start))
-                .order(activities::start_date.desc())
-                .load(conn)
+            .limit(500)
+            .load(conn)?;
+    } else {
+        for key in keys {
+            let bucket: Vec<String> = activity_bands::table
+                .filter(activity_bands::band_key.eq(key))
+                .select(activity_bands::activity_id)
+                .limit(BUCKET_TAKE)
+                .load(conn)?;
+            ids.extend(bucket);
         }
-    };
-    let mut block_ids = block(conn, true)?;
-    block_ids.extend(block(conn, false)?);
-    let block = block_ids;
-    ids.extend(block);
+        // The nearest starts on either side of the activity's start, in its countries: index
+        // ranges on (country, start_date), never a visit of every activity of the country.
+        for later in [true, false] {
+            let q = activity_countries::table
+                .filter(activity_countries::country.eq_any(&f.countries))
+                .filter(activity_countries::start_date.le(f.end))
+                .filter(activity_countries::end_date.ge(f.start))
+                .filter(activity_countries::agency_id.ne(&f.agency))
+                .select(activity_countries::activity_id)
+                .limit(BLOCK_TAKE)
+                .into_boxed();
+            let block: Vec<String> = if later {
+                q.filter(activity_countries::start_date.ge(f.start))
+                    .order(activity_countries::start_date.asc())
+                    .load(conn)?
+            } else {
+                q.filter(activity_countries::start_date.lt(f.start))
+                    .order(activity_countries::start_date.desc())
+                    .load(conn)?
+            };
+            ids.extend(block);
+        }
+    }
     ids.sort();
     ids.dedup();
     if let Some(except) = except {
@@ -172,8 +180,9 @@ fn matches(
     f: &Features,
     keys: &[i64],
     except: Option<&str>,
+    since: Option<chrono::NaiveDateTime>,
 ) -> QueryResult<Vec<(Match, icat_dedup::Scored)>> {
-    let mut scored: Vec<(Match, icat_dedup::Scored)> = candidates(conn, f, keys, except)?
+    let mut scored: Vec<(Match, icat_dedup::Scored)> = candidates(conn, f, keys, except, since)?
         .into_iter()
         .filter_map(|c| {
             icat_dedup::quick(f, &c.features).1?;
@@ -229,7 +238,7 @@ fn dismissed(conn: &mut DbConn, id: &str) -> QueryResult<Vec<String>> {
 pub fn check(conn: &mut DbConn, agency_id: &str, data: &Data) -> Result<Vec<Match>, ApiError> {
     let f = data.features(agency_id);
     let keys = icat_dedup::band_keys(&f);
-    let mut found: Vec<Match> = matches(conn, &f, &keys, None)?
+    let mut found: Vec<Match> = matches(conn, &f, &keys, None, None)?
         .into_iter()
         .map(|(m, _)| m)
         .collect();
@@ -237,7 +246,13 @@ pub fn check(conn: &mut DbConn, agency_id: &str, data: &Data) -> Result<Vec<Matc
     Ok(found)
 }
 
-fn write_index(conn: &mut DbConn, id: &str, data: &Data, keys: &[i64]) -> QueryResult<()> {
+fn write_index(
+    conn: &mut DbConn,
+    id: &str,
+    agency_id: &str,
+    data: &Data,
+    keys: &[i64],
+) -> QueryResult<()> {
     diesel::delete(activity_countries::table.filter(activity_countries::activity_id.eq(id)))
         .execute(conn)?;
     diesel::delete(activity_themes::table.filter(activity_themes::activity_id.eq(id)))
@@ -252,6 +267,9 @@ fn write_index(conn: &mut DbConn, id: &str, data: &Data, keys: &[i64]) -> QueryR
             .values((
                 activity_countries::activity_id.eq(id),
                 activity_countries::country.eq(c),
+                activity_countries::agency_id.eq(agency_id),
+                activity_countries::start_date.eq(data.start_date),
+                activity_countries::end_date.eq(data.end_date),
             ))
             .execute(conn)?;
     }
@@ -301,14 +319,28 @@ fn write_index(conn: &mut DbConn, id: &str, data: &Data, keys: &[i64]) -> QueryR
 }
 
 /// Replaces the pairs of `id` with those found now; returns the matches to show.
-fn refresh_pairs(
+/// Replaces the pairs of `id` with those found, adding the activities written or changed since
+/// `scored_at` (scoring ran before the write transaction, so that writers do not wait on it; this
+/// closes the gap). Returns the matches to show.
+fn save_pairs(
     conn: &mut DbConn,
     id: &str,
     f: &Features,
     keys: &[i64],
+    mut found: Vec<(Match, icat_dedup::Scored)>,
+    scored_at: chrono::NaiveDateTime,
 ) -> QueryResult<Vec<Match>> {
     remove_pairs(conn, id)?;
-    let found = matches(conn, f, keys, Some(id))?;
+    for late in matches(conn, f, keys, Some(id), Some(scored_at))? {
+        found.retain(|(m, _)| m.activity_id != late.0.activity_id);
+        found.push(late);
+    }
+    found.retain(|(m, _)| m.activity_id != id);
+    found.sort_by(|x, y| {
+        y.0.score
+            .total_cmp(&x.0.score)
+            .then_with(|| x.0.activity_id.cmp(&y.0.activity_id))
+    });
     let now = icat_common::now();
     for (m, s) in &found {
         let (a, b) = if id < m.activity_id.as_str() {
@@ -380,7 +412,7 @@ fn insert(
             activities::version.eq(1),
         ))
         .execute(conn)?;
-    write_index(conn, &id, data, keys)?;
+    write_index(conn, &id, agency_id, data, keys)?;
     Ok(id)
 }
 
@@ -427,6 +459,9 @@ pub fn record(
     let keys = icat_dedup::band_keys(&f);
     let features = to_json(&f);
     let same_key = data.same_key();
+    // Scoring reads only: it runs before the write turn, beside other requests.
+    let scored_at = icat_common::now();
+    let found = matches(conn, &f, &keys, None, None)?;
     icat_store::write(conn, |conn| {
         let active: Option<bool> = agencies::table
             .find(agency_id)
@@ -459,7 +494,7 @@ pub fn record(
             &same_key,
             &keys,
         )?;
-        let shown = refresh_pairs(conn, &id, &f, &keys)?;
+        let shown = save_pairs(conn, &id, &f, &keys, found, scored_at)?;
         let activity = find(conn, &id)?;
         icat_audit::record(
             conn,
@@ -485,6 +520,8 @@ pub fn update(
     let f = data.features(&before.agency_id);
     let keys = icat_dedup::band_keys(&f);
     let same_key = data.same_key();
+    let scored_at = icat_common::now();
+    let found = matches(conn, &f, &keys, Some(&before.id), None)?;
     icat_store::write(conn, |conn| {
         if let Some(existing) = same_activity(conn, &before.agency_id, &same_key, Some(&before.id))?
         {
@@ -517,8 +554,8 @@ pub fn update(
         if updated == 0 {
             return Err(ApiError::precondition_failed());
         }
-        write_index(conn, &before.id, data, &keys)?;
-        let shown = refresh_pairs(conn, &before.id, &f, &keys)?;
+        write_index(conn, &before.id, &before.agency_id, data, &keys)?;
+        let shown = save_pairs(conn, &before.id, &f, &keys, found, scored_at)?;
         let after = find(conn, &before.id)?;
         let diff = icat_audit::diff(
             &serde_json::to_value(before).unwrap_or_default(),
@@ -554,6 +591,11 @@ pub fn archive(conn: &mut DbConn, actor: &Actor, activity: &Activity) -> Result<
         remove_pairs(conn, &activity.id)?;
         diesel::delete(activity_bands::table.filter(activity_bands::activity_id.eq(&activity.id)))
             .execute(conn)?;
+        // The country block reads this table alone: an archived activity must leave it.
+        diesel::delete(
+            activity_countries::table.filter(activity_countries::activity_id.eq(&activity.id)),
+        )
+        .execute(conn)?;
         icat_audit::record(
             conn,
             actor,

@@ -221,6 +221,15 @@ where
     F: FnOnce(&mut DbConn) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
+    // SQLite has one writer at a time. Writers of this process take turns here instead of in
+    // SQLite's busy handler, which polls with sleeps of up to 100 ms and would give waiting
+    // requests needless latency; the busy timeout still covers writers of other processes.
+    let outermost_sqlite = matches!(conn, DbConn::Sqlite(_)) && !conn_in_transaction(conn);
+    let _turn = outermost_sqlite.then(|| {
+        SQLITE_WRITER
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    });
     let began = match conn {
         DbConn::Pg(_) => return conn.transaction(f),
         DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE"),
@@ -246,6 +255,18 @@ where
             let _ = AnsiTransactionManager::rollback_transaction(c);
             Err(e)
         }
+    }
+}
+
+/// The turn of this process's SQLite writers.
+static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn conn_in_transaction(conn: &mut DbConn) -> bool {
+    match conn {
+        DbConn::Sqlite(c) => AnsiTransactionManager::transaction_manager_status_mut(c)
+            .transaction_depth()
+            .is_ok_and(|depth| depth.is_some()),
+        DbConn::Pg(_) => false,
     }
 }
 

@@ -154,6 +154,9 @@ diesel::table! {
     activity_countries (country, activity_id) {
         activity_id -> Text,
         country -> Text,
+        agency_id -> Text,
+        start_date -> Date,
+        end_date -> Date,
     }
 }
 

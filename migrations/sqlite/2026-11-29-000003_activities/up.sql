@@ -28,12 +28,20 @@ CREATE UNIQUE INDEX activities_same_key ON activities (agency_id, same_key) WHER
 CREATE INDEX activities_agency ON activities (agency_id, start_date);
 CREATE INDEX activities_start ON activities (start_date, end_date);
 CREATE INDEX activities_created ON activities (created_at);
+-- The duplicate check looks again, inside its write, at what changed while it scored.
+CREATE INDEX activities_updated ON activities (updated_at);
 
+-- With the activity's agency and period, so that the duplicate check's country block is one
+-- index range per country, never a visit of every activity of the country.
 CREATE TABLE activity_countries (
     activity_id TEXT NOT NULL REFERENCES activities (id),
     country TEXT NOT NULL,
+    agency_id TEXT NOT NULL,
+    start_date DATE NOT NULL,
+    end_date DATE NOT NULL,
     PRIMARY KEY (country, activity_id)
 );
+CREATE INDEX activity_countries_period ON activity_countries (country, start_date);
 CREATE TABLE activity_themes (
     activity_id TEXT NOT NULL REFERENCES activities (id),
     theme TEXT NOT NULL,

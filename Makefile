@@ -4,7 +4,7 @@
 CARGO ?= cargo
 SHELL := /bin/bash
 
-.PHONY: run build test lint fmt eval deps help
+.PHONY: run build test lint fmt eval bench deps help
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -51,3 +51,6 @@ deps:
 
 eval: ## Quality of the duplicate engine on the labelled set: precision, recall, F1 per level and difficulty
 	$(CARGO) test --release -p icat_dedup --test eval -- --nocapture
+
+bench: deps ## Benchmarks: the duplicate engine in-process, then the server on a seeded database (see bench/run.sh)
+	bash bench/run.sh

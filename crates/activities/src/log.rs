@@ -296,29 +296,53 @@ fn write_index(
         data.partners.join(" "),
         data.target_groups.join(" ")
     );
-    for term in search::terms(&text) {
-        diesel::insert_into(activity_terms::table)
-            .values((
+    let terms: Vec<_> = search::terms(&text)
+        .into_iter()
+        .map(|term| {
+            (
                 activity_terms::activity_id.eq(id),
                 activity_terms::term.eq(term),
-            ))
-            .execute(conn)?;
-    }
+            )
+        })
+        .collect();
     let mut keys = keys.to_vec();
     keys.sort_unstable();
     keys.dedup();
-    for key in keys {
-        diesel::insert_into(activity_bands::table)
-            .values((
+    let bands: Vec<_> = keys
+        .into_iter()
+        .map(|key| {
+            (
                 activity_bands::band_key.eq(key),
                 activity_bands::activity_id.eq(id),
-            ))
-            .execute(conn)?;
+            )
+        })
+        .collect();
+    // One multi-row statement each (some sixty rows an activity); multi-row inserts do not compile
+    // on the multi-backend connection, so they run on the backend's own.
+    let (has_terms, has_bands) = (!terms.is_empty(), !bands.is_empty());
+    let terms = diesel::insert_into(activity_terms::table).values(&terms);
+    let bands = diesel::insert_into(activity_bands::table).values(&bands);
+    match conn {
+        DbConn::Sqlite(c) => {
+            if has_terms {
+                terms.execute(c)?;
+            }
+            if has_bands {
+                bands.execute(c)?;
+            }
+        }
+        DbConn::Pg(c) => {
+            if has_terms {
+                terms.execute(c)?;
+            }
+            if has_bands {
+                bands.execute(c)?;
+            }
+        }
     }
     Ok(())
 }
 
-/// Replaces the pairs of `id` with those found now; returns the matches to show.
 /// Replaces the pairs of `id` with those found, adding the activities written or changed since
 /// `scored_at` (scoring ran before the write transaction, so that writers do not wait on it; this
 /// closes the gap). Returns the matches to show.

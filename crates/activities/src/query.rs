@@ -118,16 +118,5 @@ pub fn list(
 
 /// Every matching activity for an export, capped so one request cannot ask for unbounded work.
 pub fn export(conn: &mut DbConn, filter: &Filter) -> Result<Vec<Activity>, ApiError> {
-    const MAX_EXPORT: usize = 50_000;
-    let mut all = Vec::new();
-    let mut page = PageParams::new(Some(1), Some(icat_common::MAX_PER_PAGE))?;
-    loop {
-        let batch = list(conn, filter, page)?;
-        let done = batch.items.len() < usize::try_from(page.per_page).unwrap_or(0);
-        all.extend(batch.items);
-        if done || all.len() >= MAX_EXPORT {
-            return Ok(all);
-        }
-        page.page += 1;
-    }
+    icat_common::all_pages(50_000, |page| list(conn, filter, page))
 }

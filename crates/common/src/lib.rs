@@ -13,7 +13,7 @@ pub mod vocab;
 pub mod web;
 
 pub use error::{ApiError, ErrorCode, FieldError, Violations};
-pub use page::{MAX_PER_PAGE, Page, PageParams};
+pub use page::{MAX_PER_PAGE, Page, PageParams, all_pages};
 
 /// The current time in UTC, truncated to microseconds so that SQLite and PostgreSQL store and
 /// return exactly the same value.

@@ -47,6 +47,26 @@ impl Default for PageParams {
     }
 }
 
+/// Every item of a paginated list, fetched page by page (largest pages), up to `max` items: what
+/// exports use, so one request cannot ask for unbounded work.
+pub fn all_pages<T>(
+    max: usize,
+    mut fetch: impl FnMut(PageParams) -> Result<Page<T>, ApiError>,
+) -> Result<Vec<T>, ApiError> {
+    let mut all = Vec::new();
+    let mut params = PageParams::new(Some(1), Some(MAX_PER_PAGE))?;
+    loop {
+        let batch = fetch(params)?;
+        let done = batch.items.len() < usize::try_from(params.per_page).unwrap_or(0);
+        all.extend(batch.items);
+        if done || all.len() >= max {
+            all.truncate(max);
+            return Ok(all);
+        }
+        params.page += 1;
+    }
+}
+
 /// One page of a list.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Page<T> {

@@ -248,18 +248,7 @@ pub fn list(
 
 /// Every designation that matches, for exports; capped so one request cannot ask for unbounded work.
 pub fn export(conn: &mut DbConn, filter: &Filter) -> Result<Vec<FocalPoint>, ApiError> {
-    const MAX_EXPORT: i64 = 20_000;
-    let mut all = Vec::new();
-    let mut page = PageParams::new(Some(1), Some(icat_common::MAX_PER_PAGE))?;
-    loop {
-        let batch = list(conn, filter, page)?;
-        let done = batch.items.len() < usize::try_from(page.per_page).unwrap_or(0);
-        all.extend(batch.items);
-        if done || i64::try_from(all.len()).unwrap_or(i64::MAX) >= MAX_EXPORT {
-            return Ok(all);
-        }
-        page.page += 1;
-    }
+    icat_common::all_pages(20_000, |page| list(conn, filter, page))
 }
 
 /// A validated designation.

@@ -98,9 +98,13 @@ fn candidates(
             let bucket: Vec<String> = activity_bands::table
                 .filter(activity_bands::band_key.eq(key))
                 .select(activity_bands::activity_id)
-                .limit(BUCKET_TAKE)
+                .limit(BUCKET_TAKE + 1)
                 .load(conn)?;
-            ids.extend(bucket);
+            // A full bucket holds records that merely share common words (the rebuild skips it
+            // too): it adds nothing but work.
+            if bucket.len() <= usize::try_from(BUCKET_TAKE).unwrap_or(0) {
+                ids.extend(bucket);
+            }
         }
         // The nearest starts on either side of the activity's start, in its countries: index
         // ranges on (country, start_date), never a visit of every activity of the country.

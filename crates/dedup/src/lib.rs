@@ -111,8 +111,8 @@ pub fn candidates(records: &[Features]) -> Vec<(usize, usize)> {
             pairs.push((i.min(j), i.max(j)));
         }
     };
-    // A bucket that fills up holds records that merely share common words: it stops taking new
-    // members, and those it would have taken are not paired through it.
+    // A bucket of more than `BUCKET_CAP` records holds records that merely share common words:
+    // it is skipped (the incremental check skips it too).
     use rayon::prelude::*;
     // (band key, record) sorted by key: each bucket is a run, in record order. A sorted vector
     // holds a 100,000-record log's two million entries in a fraction of a hash map's memory.
@@ -125,12 +125,11 @@ pub fn candidates(records: &[Features]) -> Vec<(usize, usize)> {
         })
         .collect();
     keyed.par_sort_unstable();
-    for bucket in keyed.chunk_by(|x, y| x.0 == y.0) {
-        let members: Vec<usize> = bucket
-            .iter()
-            .take(BUCKET_CAP)
-            .map(|&(_, i)| i as usize)
-            .collect();
+    for bucket in keyed
+        .chunk_by(|x, y| x.0 == y.0)
+        .filter(|b| b.len() <= BUCKET_CAP)
+    {
+        let members: Vec<usize> = bucket.iter().map(|&(_, i)| i as usize).collect();
         for (n, &i) in members.iter().enumerate() {
             for &j in &members[..n] {
                 push(i, j);

@@ -14,6 +14,7 @@ pub mod model;
 pub mod query;
 pub mod report;
 mod routes;
+pub mod summary;
 
 pub use log::rebuild;
 pub use routes::configure;

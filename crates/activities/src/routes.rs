@@ -27,7 +27,9 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(update)
         .service(archive)
         .service(duplicates)
-        .service(review);
+        .service(review)
+        .service(participation)
+        .service(summary);
 }
 
 #[derive(Serialize, ToSchema)]
@@ -662,11 +664,7 @@ async fn duplicates(
         Some("all") => ReviewStatus::All,
         Some(_) => return Err(bad("status must be open, reviewed or all".into())),
     };
-    let csv = match q.format.as_deref() {
-        None | Some("json") => false,
-        Some("csv") => true,
-        Some(_) => return Err(bad("format must be json or csv".into())),
-    };
+    let csv = wants_csv(q.format.as_deref())?;
     let filter = report::Filter {
         country: q
             .country
@@ -840,4 +838,168 @@ async fn review(
         })
         .await?;
     Ok(HttpResponse::Created().json(Reviewed { pair, review }))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct FormatQuery {
+    /// json (default) or csv.
+    pub format: Option<String>,
+}
+
+fn wants_csv(format: Option<&str>) -> Result<bool, ApiError> {
+    match format {
+        None | Some("json") => Ok(false),
+        Some("csv") => Ok(true),
+        Some(_) => Err(ApiError::bad_request("format must be json or csv")),
+    }
+}
+
+fn csv_download(filename: &str, rows: Vec<Vec<String>>) -> Result<HttpResponse, ApiError> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    for row in rows {
+        out.write_record(
+            row.iter()
+                .map(|c| icat_common::spreadsheet_cell(c).into_owned()),
+        )
+        .map_err(ApiError::internal)?;
+    }
+    let bytes = out.into_inner().map_err(ApiError::internal)?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{filename}\""),
+        ))
+        .body(bytes))
+}
+
+/// Who takes part (paragraph 8): per active member, its primary focal point and its recording in
+/// the last 12 months.
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = [])),
+    params(FormatQuery),
+    responses(
+        (status = 200, description = "One entry per active member, by acronym (or CSV)", body = Vec<crate::summary::Participation>),
+        (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/api/v1/reports/participation")]
+async fn participation(
+    db: web::Data<Db>,
+    _user: AuthUser,
+    q: web::Query<FormatQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let csv = wants_csv(q.format.as_deref())?;
+    let rows = db.run(crate::summary::participation).await?;
+    if !csv {
+        return Ok(HttpResponse::Ok().json(rows));
+    }
+    let mut table = vec![
+        [
+            "acronym",
+            "name",
+            "working_group",
+            "has_primary_focal_point",
+            "activities_last_12_months",
+            "last_activity_at",
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+    ];
+    for p in rows {
+        table.push(vec![
+            p.acronym,
+            p.name,
+            p.working_group.to_string(),
+            p.has_primary_focal_point.to_string(),
+            p.activities_last_12_months.to_string(),
+            p.last_activity_at
+                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                .unwrap_or_default(),
+        ]);
+    }
+    csv_download("icat-participation.csv", table)
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SummaryQuery {
+    /// Activities running on or after this day (`YYYY-MM-DD`).
+    pub from: Option<String>,
+    /// Activities running on or before this day (`YYYY-MM-DD`).
+    pub to: Option<String>,
+    /// json (default) or csv.
+    pub format: Option<String>,
+}
+
+/// The work of the members (paragraphs 5 and 13): activity counts by theme, SDG target, country
+/// and agency, over a period.
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = [])),
+    params(SummaryQuery),
+    responses(
+        (status = 200, description = "The counts (or CSV: dimension, key, count)", body = crate::summary::Summary),
+        (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/api/v1/reports/summary")]
+async fn summary(
+    db: web::Data<Db>,
+    _user: AuthUser,
+    q: web::Query<SummaryQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let csv = wants_csv(q.format.as_deref())?;
+    let bad = |field: &str, m: String| ApiError::bad_request(format!("{field} {m}"));
+    let from = q
+        .from
+        .as_deref()
+        .map(|d| crate::model::date(d).map_err(|m| bad("from", m)))
+        .transpose()?;
+    let to =
+        q.to.as_deref()
+            .map(|d| crate::model::date(d).map_err(|m| bad("to", m)))
+            .transpose()?;
+    if let (Some(f), Some(t)) = (from, to)
+        && t < f
+    {
+        return Err(ApiError::bad_request("to must not be before from"));
+    }
+    let report = db
+        .run(move |conn| crate::summary::summary(conn, from, to))
+        .await?;
+    if !csv {
+        return Ok(HttpResponse::Ok().json(report));
+    }
+    let mut table = vec![vec![
+        "dimension".to_owned(),
+        "key".to_owned(),
+        "count".to_owned(),
+    ]];
+    table.push(vec![
+        "total".into(),
+        String::new(),
+        report.total.to_string(),
+    ]);
+    for (dimension, counts) in [
+        ("theme", &report.by_theme),
+        ("sdg_target", &report.by_sdg_target),
+        ("country", &report.by_country),
+        ("agency", &report.by_agency),
+    ] {
+        for c in counts {
+            table.push(vec![
+                dimension.to_owned(),
+                c.key.clone(),
+                c.count.to_string(),
+            ]);
+        }
+    }
+    csv_download("icat-summary.csv", table)
 }

@@ -224,6 +224,8 @@ diesel::table! {
 diesel::joinable!(users -> agencies (agency_id));
 diesel::joinable!(activities -> agencies (agency_id));
 diesel::joinable!(activity_countries -> activities (activity_id));
+diesel::joinable!(activity_themes -> activities (activity_id));
+diesel::joinable!(activity_sdgs -> activities (activity_id));
 diesel::joinable!(focal_points -> agencies (agency_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));

@@ -7,4 +7,5 @@ mod auth;
 mod directory;
 mod framework;
 mod migrations;
+mod reports;
 mod users;

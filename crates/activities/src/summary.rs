@@ -1,0 +1,166 @@
+//! The secretariat's reports on taking part (paragraph 8) and on the work done (paragraphs 5 and
+//! 13): per agency, whether it has a primary focal point and how much it recorded lately; and the
+//! activity counts by theme, SDG target, country and agency over a period.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::dsl::count_star;
+use diesel::prelude::*;
+use icat_common::ApiError;
+use icat_store::schema::{
+    activities, activity_countries, activity_sdgs, activity_themes, agencies, focal_points,
+};
+use icat_store::{DbConn, lower};
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// One member's participation.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Participation {
+    pub agency_id: String,
+    pub acronym: String,
+    pub name: String,
+    pub working_group: bool,
+    pub has_primary_focal_point: bool,
+    /// Activities recorded in the last 12 months (archived ones not counted).
+    pub activities_last_12_months: i64,
+    /// When the agency last recorded an activity.
+    pub last_activity_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Every active member, by acronym.
+pub fn participation(conn: &mut DbConn) -> Result<Vec<Participation>, ApiError> {
+    let members: Vec<(String, String, String, bool)> = agencies::table
+        .filter(agencies::active.eq(true))
+        .order(lower(agencies::acronym).asc())
+        .select((
+            agencies::id,
+            agencies::acronym,
+            agencies::name,
+            agencies::working_group,
+        ))
+        .load(conn)?;
+    let with_primary: Vec<String> = focal_points::table
+        .filter(focal_points::role.eq("primary"))
+        .filter(focal_points::valid_until.is_null())
+        .select(focal_points::agency_id)
+        .load(conn)?;
+    let since = icat_common::now() - chrono::Duration::days(365);
+    let recent: HashMap<String, i64> = activities::table
+        .filter(activities::archived_at.is_null())
+        .filter(activities::created_at.ge(since))
+        .group_by(activities::agency_id)
+        .select((activities::agency_id, count_star()))
+        .load::<(String, i64)>(conn)?
+        .into_iter()
+        .collect();
+    let last: HashMap<String, Option<NaiveDateTime>> = activities::table
+        .filter(activities::archived_at.is_null())
+        .group_by(activities::agency_id)
+        .select((
+            activities::agency_id,
+            diesel::dsl::max(activities::created_at),
+        ))
+        .load::<(String, Option<NaiveDateTime>)>(conn)?
+        .into_iter()
+        .collect();
+    Ok(members
+        .into_iter()
+        .map(|(id, acronym, name, working_group)| Participation {
+            has_primary_focal_point: with_primary.contains(&id),
+            activities_last_12_months: recent.get(&id).copied().unwrap_or(0),
+            last_activity_at: last.get(&id).copied().flatten().map(icat_common::utc),
+            agency_id: id,
+            acronym,
+            name,
+            working_group,
+        })
+        .collect())
+}
+
+/// One count of the summary.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Count {
+    pub key: String,
+    pub count: i64,
+}
+
+/// Activity counts over a period.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Summary {
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    /// Activities running in the period (all, without one).
+    pub total: i64,
+    pub by_theme: Vec<Count>,
+    pub by_sdg_target: Vec<Count>,
+    pub by_country: Vec<Count>,
+    /// By agency acronym.
+    pub by_agency: Vec<Count>,
+}
+
+fn sorted(rows: Vec<(String, i64)>) -> Vec<Count> {
+    let mut counts: Vec<Count> = rows
+        .into_iter()
+        .map(|(key, count)| Count { key, count })
+        .collect();
+    counts.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
+    counts
+}
+
+/// Counts the live activities that run at some time between `from` and `to` (each optional).
+pub fn summary(
+    conn: &mut DbConn,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> Result<Summary, ApiError> {
+    // Dates both backends store and compare alike (chrono's own extremes are not).
+    let lo = from.unwrap_or(NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or_default());
+    let hi = to.unwrap_or(NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or_default());
+    let total = activities::table
+        .filter(activities::archived_at.is_null())
+        .filter(activities::end_date.ge(lo))
+        .filter(activities::start_date.le(hi))
+        .count()
+        .get_result(conn)?;
+    let by_theme = activity_themes::table
+        .inner_join(activities::table)
+        .filter(activities::archived_at.is_null())
+        .filter(activities::end_date.ge(lo))
+        .filter(activities::start_date.le(hi))
+        .group_by(activity_themes::theme)
+        .select((activity_themes::theme, count_star()))
+        .load(conn)?;
+    let by_sdg = activity_sdgs::table
+        .inner_join(activities::table)
+        .filter(activities::archived_at.is_null())
+        .filter(activities::end_date.ge(lo))
+        .filter(activities::start_date.le(hi))
+        .group_by(activity_sdgs::target)
+        .select((activity_sdgs::target, count_star()))
+        .load(conn)?;
+    let by_country = activity_countries::table
+        .inner_join(activities::table)
+        .filter(activities::archived_at.is_null())
+        .filter(activities::end_date.ge(lo))
+        .filter(activities::start_date.le(hi))
+        .group_by(activity_countries::country)
+        .select((activity_countries::country, count_star()))
+        .load(conn)?;
+    let by_agency = activities::table
+        .inner_join(agencies::table)
+        .filter(activities::archived_at.is_null())
+        .filter(activities::end_date.ge(lo))
+        .filter(activities::start_date.le(hi))
+        .group_by(agencies::acronym)
+        .select((agencies::acronym, count_star()))
+        .load(conn)?;
+    Ok(Summary {
+        from,
+        to,
+        total,
+        by_theme: sorted(by_theme),
+        by_sdg_target: sorted(by_sdg),
+        by_country: sorted(by_country),
+        by_agency: sorted(by_agency),
+    })
+}

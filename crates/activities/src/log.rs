@@ -483,6 +483,18 @@ pub fn record(
     agency_id: &str,
     data: &Data,
 ) -> Result<(Activity, Vec<Match>), ApiError> {
+    record_then(conn, actor, agency_id, data, |_, _, _| Ok(()))
+}
+
+/// [`record`], running `then` inside the same write transaction once the activity is written (the
+/// route stores its `Idempotency-Key` answer there, so the key and the activity commit together).
+pub fn record_then(
+    conn: &mut DbConn,
+    actor: &Actor,
+    agency_id: &str,
+    data: &Data,
+    then: impl FnOnce(&mut DbConn, &Activity, &[Match]) -> Result<(), ApiError>,
+) -> Result<(Activity, Vec<Match>), ApiError> {
     let f = data.features(agency_id);
     let keys = icat_dedup::band_keys(&f);
     let features = to_json(&f);
@@ -533,6 +545,7 @@ pub fn record(
                 "matches": shown.iter().map(|m| serde_json::json!({"activity_id": m.activity_id, "level": m.level, "score": m.score})).collect::<Vec<_>>(),
             })),
         )?;
+        then(conn, &activity, &shown)?;
         Ok((activity, shown))
     })
 }

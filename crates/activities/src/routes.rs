@@ -111,24 +111,33 @@ async fn record(
         .run(move |conn| {
             let actor = user.actor();
             let attempt = |conn: &mut icat_store::DbConn| {
-                icat_store::write(conn, |conn| {
-                    if let Some(key) = &key
-                        && let Some(stored) = idempotency::replay(conn, &user.id, key, &hash)?
-                    {
-                        return Ok(stored);
-                    }
-                    let (activity, possible_duplicates) =
-                        log::record(conn, &actor, &agency_id, &data)?;
-                    let response = serde_json::to_string(&Recorded {
-                        activity,
-                        possible_duplicates,
-                    })
-                    .map_err(ApiError::internal)?;
-                    if let Some(key) = &key {
-                        idempotency::remember(conn, &user.id, key, &hash, 201, &response)?;
-                    }
-                    Ok::<_, ApiError>((201, response))
-                })
+                // Scoring must not run inside a write transaction (it would hold the writer turn
+                // while it reads): the replay check reads, and the key is stored by `record_then`
+                // in the activity's own transaction.
+                if let Some(key) = &key
+                    && let Some(stored) = idempotency::replay(conn, &user.id, key, &hash)?
+                {
+                    return Ok(stored);
+                }
+                let mut response = String::new();
+                log::record_then(
+                    conn,
+                    &actor,
+                    &agency_id,
+                    &data,
+                    |conn, activity, matches| {
+                        response = serde_json::to_string(&Recorded {
+                            activity: activity.clone(),
+                            possible_duplicates: matches.to_vec(),
+                        })
+                        .map_err(ApiError::internal)?;
+                        if let Some(key) = &key {
+                            idempotency::remember(conn, &user.id, key, &hash, 201, &response)?;
+                        }
+                        Ok(())
+                    },
+                )?;
+                Ok::<_, ApiError>((201, response))
             };
             match attempt(conn) {
                 // Two requests with one key raced: the loser answers as the winner did.

@@ -199,18 +199,11 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<ImportRow>, ApiError> {
 
 /// Activities as CSV, with the HXL hashtag row under the header.
 pub fn export(all: &[Activity]) -> Result<String, ApiError> {
-    let mut out = csv::Writer::from_writer(Vec::new());
-    let mut write = |row: Vec<String>| {
-        out.write_record(
-            row.iter()
-                .map(|c| icat_common::spreadsheet_cell(c).into_owned()),
-        )
-        .map_err(ApiError::internal)
-    };
-    write(COLUMNS.iter().map(|(h, _)| (*h).to_owned()).collect())?;
-    write(COLUMNS.iter().map(|(_, t)| (*t).to_owned()).collect())?;
+    let mut out = icat_common::SpreadsheetCsv::new();
+    out.row(COLUMNS.iter().map(|(h, _)| (*h).to_owned()).collect())?;
+    out.row(COLUMNS.iter().map(|(_, t)| (*t).to_owned()).collect())?;
     for a in all {
-        write(vec![
+        out.row(vec![
             a.id.clone(),
             a.agency_acronym.clone(),
             a.title.clone(),
@@ -226,6 +219,5 @@ pub fn export(all: &[Activity]) -> Result<String, ApiError> {
             a.budget_usd.map(|b| b.to_string()).unwrap_or_default(),
         ])?;
     }
-    let bytes = out.into_inner().map_err(ApiError::internal)?;
-    String::from_utf8(bytes).map_err(ApiError::internal)
+    out.finish()
 }

@@ -706,15 +706,8 @@ async fn duplicates(
 }
 
 fn report_csv(report: &report::Report) -> Result<String, ApiError> {
-    let mut out = csv::Writer::from_writer(Vec::new());
-    let mut write = |row: Vec<String>| {
-        out.write_record(
-            row.iter()
-                .map(|c| icat_common::spreadsheet_cell(c).into_owned()),
-        )
-        .map_err(ApiError::internal)
-    };
-    write(
+    let mut out = icat_common::SpreadsheetCsv::new();
+    out.row(
         [
             "cluster", "level", "score", "a", "a_agency", "a_title", "b", "b_agency", "b_title",
             "review", "reasons",
@@ -726,7 +719,7 @@ fn report_csv(report: &report::Report) -> Result<String, ApiError> {
         let find = |id: &str| c.activities.iter().find(|a| a.id == id);
         for p in &c.pairs {
             let (a, b) = (find(&p.a), find(&p.b));
-            write(vec![
+            out.row(vec![
                 c.id.clone(),
                 p.level.clone(),
                 format!("{:.3}", p.score),
@@ -749,8 +742,7 @@ fn report_csv(report: &report::Report) -> Result<String, ApiError> {
             ])?;
         }
     }
-    let bytes = out.into_inner().map_err(ApiError::internal)?;
-    String::from_utf8(bytes).map_err(ApiError::internal)
+    out.finish()
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -866,22 +858,15 @@ fn wants_csv(format: Option<&str>) -> Result<bool, ApiError> {
 }
 
 fn csv_download(filename: &str, rows: Vec<Vec<String>>) -> Result<HttpResponse, ApiError> {
-    let mut out = csv::Writer::from_writer(Vec::new());
+    let mut out = icat_common::SpreadsheetCsv::new();
     for row in rows {
-        out.write_record(
-            row.iter()
-                .map(|c| icat_common::spreadsheet_cell(c).into_owned()),
-        )
-        .map_err(ApiError::internal)?;
+        out.row(row)?;
     }
-    let bytes = out.into_inner().map_err(ApiError::internal)?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{filename}\""),
-        ))
-        .body(bytes))
+    Ok(icat_common::web::download(
+        "text/csv; charset=utf-8",
+        filename,
+        out.finish()?,
+    ))
 }
 
 /// Who takes part (paragraph 8): per active member, its primary focal point and its recording in

@@ -41,3 +41,37 @@ pub fn spreadsheet_cell(value: &str) -> std::borrow::Cow<'_, str> {
         _ => value.into(),
     }
 }
+
+/// A CSV file for people who open it in spreadsheets: every cell goes through
+/// [`spreadsheet_cell`].
+pub struct SpreadsheetCsv(csv::Writer<Vec<u8>>);
+
+impl Default for SpreadsheetCsv {
+    fn default() -> Self {
+        Self(csv::Writer::from_writer(Vec::new()))
+    }
+}
+
+impl SpreadsheetCsv {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn row<S: AsRef<str>>(
+        &mut self,
+        cells: impl IntoIterator<Item = S>,
+    ) -> Result<(), ApiError> {
+        self.0
+            .write_record(
+                cells
+                    .into_iter()
+                    .map(|c| spreadsheet_cell(c.as_ref()).into_owned()),
+            )
+            .map_err(ApiError::internal)
+    }
+
+    pub fn finish(self) -> Result<String, ApiError> {
+        let bytes = self.0.into_inner().map_err(ApiError::internal)?;
+        String::from_utf8(bytes).map_err(ApiError::internal)
+    }
+}

@@ -176,6 +176,17 @@ pub fn created<T: Serialize>(location: &str, version: i32, body: &T) -> HttpResp
         .json(body)
 }
 
+/// A file to download (CSV, vCard): its type, a file name and the body.
+pub fn download(content_type: &str, filename: &str, body: String) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(content_type.to_owned())
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{filename}\""),
+        ))
+        .body(body)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

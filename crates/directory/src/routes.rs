@@ -412,16 +412,6 @@ async fn confirm_focal_point(
     Ok(with_etag(fp.version, &fp))
 }
 
-fn download(content_type: &str, filename: &str, body: String) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type(content_type)
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{filename}\""),
-        ))
-        .body(body)
-}
-
 /// One focal point as a vCard 4.0 (`text/vcard`).
 #[utoipa::path(
     tag = "focal-points",
@@ -501,47 +491,30 @@ const CSV_COLUMNS: [(&str, &str); 15] = [
 ];
 
 fn csv_of(all: &[FocalPoint]) -> Result<String, ApiError> {
-    let mut out = csv::Writer::from_writer(Vec::new());
-    let write = |out: &mut csv::Writer<Vec<u8>>, row: Vec<String>| {
-        out.write_record(
-            row.iter()
-                .map(|c| icat_common::spreadsheet_cell(c).into_owned()),
-        )
-        .map_err(ApiError::internal)
-    };
-    write(
-        &mut out,
-        CSV_COLUMNS.iter().map(|(h, _)| (*h).to_owned()).collect(),
-    )?;
-    write(
-        &mut out,
-        CSV_COLUMNS.iter().map(|(_, t)| (*t).to_owned()).collect(),
-    )?;
+    let mut out = icat_common::SpreadsheetCsv::new();
+    out.row(CSV_COLUMNS.iter().map(|(h, _)| (*h).to_owned()).collect())?;
+    out.row(CSV_COLUMNS.iter().map(|(_, t)| (*t).to_owned()).collect())?;
     for fp in all {
-        write(
-            &mut out,
-            vec![
-                fp.id.clone(),
-                fp.agency_acronym.clone(),
-                fp.agency_name.clone(),
-                fp.role.as_str().to_owned(),
-                fp.name.clone(),
-                fp.title.clone().unwrap_or_default(),
-                fp.email.clone(),
-                fp.phone.clone().unwrap_or_default(),
-                fp.languages.join(";"),
-                fp.countries.join(";"),
-                fp.themes.join(";"),
-                fp.valid_from.to_string(),
-                fp.valid_until.map(|d| d.to_string()).unwrap_or_default(),
-                fp.last_confirmed_at
-                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                fp.current.to_string(),
-            ],
-        )?;
+        out.row(vec![
+            fp.id.clone(),
+            fp.agency_acronym.clone(),
+            fp.agency_name.clone(),
+            fp.role.as_str().to_owned(),
+            fp.name.clone(),
+            fp.title.clone().unwrap_or_default(),
+            fp.email.clone(),
+            fp.phone.clone().unwrap_or_default(),
+            fp.languages.join(";"),
+            fp.countries.join(";"),
+            fp.themes.join(";"),
+            fp.valid_from.to_string(),
+            fp.valid_until.map(|d| d.to_string()).unwrap_or_default(),
+            fp.last_confirmed_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            fp.current.to_string(),
+        ])?;
     }
-    let bytes = out.into_inner().map_err(ApiError::internal)?;
-    String::from_utf8(bytes).map_err(ApiError::internal)
+    out.finish()
 }
 
 /// The directory as CSV with an HXL hashtag row under the header, filtered like the list.

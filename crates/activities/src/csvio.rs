@@ -200,8 +200,8 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<ImportRow>, ApiError> {
 /// Activities as CSV, with the HXL hashtag row under the header.
 pub fn export(all: &[Activity]) -> Result<String, ApiError> {
     let mut out = icat_common::SpreadsheetCsv::new();
-    out.row(COLUMNS.iter().map(|(h, _)| (*h).to_owned()).collect())?;
-    out.row(COLUMNS.iter().map(|(_, t)| (*t).to_owned()).collect())?;
+    out.row(COLUMNS.iter().map(|(h, _)| *h))?;
+    out.row(COLUMNS.iter().map(|(_, t)| *t))?;
     for a in all {
         out.row(vec![
             a.id.clone(),

@@ -2,7 +2,6 @@
 //! never cached, never logged); admins write for any agency, editors for their own.
 
 use crate::{Filter, FocalPoint, FpRole, NewFocalPoint, Patch, vcard};
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use chrono::NaiveDate;
 use icat_auth::AuthUser;
@@ -436,7 +435,7 @@ async fn focal_point_vcard(
             .replace(|c: char| !c.is_ascii_alphanumeric(), "-"),
         fp.role.as_str()
     );
-    Ok(download(
+    Ok(icat_common::web::download(
         "text/vcard; charset=utf-8",
         &filename,
         vcard::card(&fp),
@@ -464,7 +463,7 @@ async fn export_vcards(
     let filter = filter(q.agency, q.role, q.country, q.theme, q.q, q.include_history)?;
     let all = db.run(move |conn| crate::export(conn, &filter)).await?;
     let body: String = all.iter().map(vcard::card).collect();
-    Ok(download(
+    Ok(icat_common::web::download(
         "text/vcard; charset=utf-8",
         "icat-focal-points.vcf",
         body,
@@ -492,8 +491,8 @@ const CSV_COLUMNS: [(&str, &str); 15] = [
 
 fn csv_of(all: &[FocalPoint]) -> Result<String, ApiError> {
     let mut out = icat_common::SpreadsheetCsv::new();
-    out.row(CSV_COLUMNS.iter().map(|(h, _)| (*h).to_owned()).collect())?;
-    out.row(CSV_COLUMNS.iter().map(|(_, t)| (*t).to_owned()).collect())?;
+    out.row(CSV_COLUMNS.iter().map(|(h, _)| *h))?;
+    out.row(CSV_COLUMNS.iter().map(|(_, t)| *t))?;
     for fp in all {
         out.row(vec![
             fp.id.clone(),
@@ -537,7 +536,7 @@ async fn export_csv(
     let q = query.into_inner();
     let filter = filter(q.agency, q.role, q.country, q.theme, q.q, q.include_history)?;
     let all = db.run(move |conn| crate::export(conn, &filter)).await?;
-    Ok(download(
+    Ok(icat_common::web::download(
         "text/csv; charset=utf-8",
         "icat-focal-points.csv",
         csv_of(&all)?,

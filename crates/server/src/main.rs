@@ -33,6 +33,12 @@ enum Command {
         #[arg(long, default_value_t = 7)]
         seed: u64,
     },
+    /// Write a consistent copy of the (SQLite) database to a new file while the server runs.
+    /// Restore by stopping the server and putting the copy in place of the database file.
+    Backup {
+        /// Where to write the copy; the file must not exist.
+        path: std::path::PathBuf,
+    },
     /// Create an admin account; the password comes from ICAT_ADMIN_PASSWORD or a prompt.
     CreateAdmin {
         #[arg(long)]
@@ -101,6 +107,14 @@ async fn main() -> anyhow::Result<()> {
                 },
             )
             .await?;
+        }
+        Command::Backup { path } => {
+            let db =
+                icat_store::Db::connect(&settings.database_url, icat_store::PoolOptions::default())
+                    .map_err(|e| anyhow::anyhow!("cannot open the database: {e}"))?;
+            let mut conn = db.get()?;
+            icat_store::backup_sqlite(&mut conn, &path).map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("Backed up to {}.", path.display());
         }
         Command::CreateAdmin { email, name } => {
             let password = match settings.admin_password.clone() {

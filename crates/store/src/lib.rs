@@ -335,3 +335,20 @@ pub fn contains_pattern(text: &str) -> String {
     out.push('%');
     out
 }
+
+/// Writes a consistent copy of a SQLite database to `path` while it is in use (`VACUUM INTO`
+/// reads one snapshot; writers go on). The file must not exist yet. PostgreSQL deployments back up
+/// with `pg_dump` instead (see the README).
+pub fn backup_sqlite(conn: &mut DbConn, path: &std::path::Path) -> Result<(), BoxError> {
+    let DbConn::Sqlite(c) = conn else {
+        return Err("icat backup copies SQLite databases; back up PostgreSQL with pg_dump".into());
+    };
+    if path.exists() {
+        return Err(format!("{} exists already; choose a new file", path.display()).into());
+    }
+    let target = path.to_str().ok_or("the backup path must be valid UTF-8")?;
+    diesel::sql_query("VACUUM INTO ?")
+        .bind::<diesel::sql_types::Text, _>(target)
+        .execute(c)?;
+    Ok(())
+}

@@ -4,6 +4,7 @@
 mod activities;
 mod agencies;
 mod auth;
+mod backup;
 mod directory;
 mod framework;
 mod migrations;

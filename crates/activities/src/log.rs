@@ -652,6 +652,7 @@ pub fn archive(conn: &mut DbConn, actor: &Actor, activity: &Activity) -> Result<
 /// engine or its weights). Reviews are kept: a pair dismissed as `not_duplicate` stays dismissed.
 /// Returns the number of activities and of pairs.
 pub fn rebuild(conn: &mut DbConn) -> Result<(usize, usize), ApiError> {
+    let started = std::time::Instant::now();
     let rows: Vec<(Row, String)> = activities::table
         .inner_join(agencies::table)
         .filter(activities::archived_at.is_null())
@@ -680,8 +681,11 @@ pub fn rebuild(conn: &mut DbConn) -> Result<(usize, usize), ApiError> {
             end: d.end_date,
         })
         .collect();
+    let loaded = started.elapsed();
     let features = icat_dedup::features_all(&inputs);
+    let featured = started.elapsed();
     let pairs = icat_dedup::all_pairs(&features);
+    let paired = started.elapsed();
     let now = icat_common::now();
     icat_store::write(conn, |conn| {
         // Features and band keys change only when the normaliser does; after a change of weights
@@ -743,5 +747,14 @@ pub fn rebuild(conn: &mut DbConn) -> Result<(usize, usize), ApiError> {
         }
         Ok::<_, ApiError>(())
     })?;
+    tracing::info!(
+        activities = activities.len(),
+        pairs = pairs.len(),
+        load_s = loaded.as_secs_f64(),
+        features_s = (featured - loaded).as_secs_f64(),
+        pairs_s = (paired - featured).as_secs_f64(),
+        write_s = (started.elapsed() - paired).as_secs_f64(),
+        "rebuilt duplicate pairs"
+    );
     Ok((activities.len(), pairs.len()))
 }

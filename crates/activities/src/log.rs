@@ -653,34 +653,74 @@ pub fn archive(conn: &mut DbConn, actor: &Actor, activity: &Activity) -> Result<
 /// Returns the number of activities and of pairs.
 pub fn rebuild(conn: &mut DbConn) -> Result<(usize, usize), ApiError> {
     let started = std::time::Instant::now();
-    let rows: Vec<(Row, String)> = activities::table
-        .inner_join(agencies::table)
+    // Only the columns the engine reads: the stored features are large, and are read only when
+    // the normaliser changed since they were written.
+    type Source = (
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        chrono::NaiveDate,
+        chrono::NaiveDate,
+    );
+    let rows: Vec<Source> = activities::table
         .filter(activities::archived_at.is_null())
         .order(activities::id.asc())
-        .select((Row::as_select(), agencies::acronym))
+        .select((
+            activities::id,
+            activities::agency_id,
+            activities::title,
+            activities::description,
+            activities::countries,
+            activities::themes,
+            activities::sdg_targets,
+            activities::target_groups,
+            activities::partners,
+            activities::start_date,
+            activities::end_date,
+        ))
         .load(conn)?;
-    let stored: Vec<String> = rows.iter().map(|(r, _)| r.features.clone()).collect();
-    let activities: Vec<Activity> = rows
-        .into_iter()
-        .map(|(r, a)| Activity::from_row(r, a))
-        .collect();
-    let data: Vec<Data> = activities.iter().map(Activity::data).collect();
-    let inputs: Vec<icat_dedup::Input<'_>> = activities
+    let list = |json: &str| -> Vec<String> { serde_json::from_str(json).unwrap_or_default() };
+    let lists: Vec<[Vec<String>; 5]> = rows
         .iter()
-        .zip(&data)
-        .map(|(a, d)| icat_dedup::Input {
-            agency: &a.agency_id,
-            title: &d.title,
-            description: &d.description,
-            countries: &d.countries,
-            themes: &d.themes,
-            sdg_targets: &d.sdg_targets,
-            target_groups: &d.target_groups,
-            partners: &d.partners,
-            start: d.start_date,
-            end: d.end_date,
+        .map(|r| [list(&r.4), list(&r.5), list(&r.6), list(&r.7), list(&r.8)])
+        .collect();
+    let inputs: Vec<icat_dedup::Input<'_>> = rows
+        .iter()
+        .zip(&lists)
+        .map(|(r, l)| icat_dedup::Input {
+            agency: &r.1,
+            title: &r.2,
+            description: &r.3,
+            countries: &l[0],
+            themes: &l[1],
+            sdg_targets: &l[2],
+            target_groups: &l[3],
+            partners: &l[4],
+            start: r.9,
+            end: r.10,
         })
         .collect();
+    let ids: Vec<&String> = rows.iter().map(|r| &r.0).collect();
+    let normaliser = icat_dedup::NORMALISER_VERSION.to_string();
+    let current =
+        icat_store::setting(conn, "dedup_normaliser")?.as_deref() == Some(normaliser.as_str());
+    let stored: Option<Vec<String>> = if current {
+        None
+    } else {
+        Some(
+            activities::table
+                .filter(activities::archived_at.is_null())
+                .order(activities::id.asc())
+                .select(activities::features)
+                .load(conn)?,
+        )
+    };
     let loaded = started.elapsed();
     let features = icat_dedup::features_all(&inputs);
     let featured = started.elapsed();
@@ -690,15 +730,15 @@ pub fn rebuild(conn: &mut DbConn) -> Result<(usize, usize), ApiError> {
     icat_store::write(conn, |conn| {
         // Features and band keys change only when the normaliser does; after a change of weights
         // alone, none of them is rewritten.
-        for ((a, f), old) in activities.iter().zip(&features).zip(&stored) {
+        for ((id, f), old) in ids.iter().zip(&features).zip(stored.iter().flatten()) {
             let json = to_json(f);
             if &json == old {
                 continue;
             }
-            diesel::update(activities::table.find(&a.id))
+            diesel::update(activities::table.find(id))
                 .set(activities::features.eq(&json))
                 .execute(conn)?;
-            diesel::delete(activity_bands::table.filter(activity_bands::activity_id.eq(&a.id)))
+            diesel::delete(activity_bands::table.filter(activity_bands::activity_id.eq(id)))
                 .execute(conn)?;
             let mut keys = icat_dedup::band_keys(f);
             keys.sort_unstable();
@@ -708,23 +748,27 @@ pub fn rebuild(conn: &mut DbConn) -> Result<(usize, usize), ApiError> {
                 .map(|key| {
                     (
                         activity_bands::band_key.eq(key),
-                        activity_bands::activity_id.eq(&a.id),
+                        activity_bands::activity_id.eq(*id),
                     )
                 })
                 .collect();
             let insert = diesel::insert_into(activity_bands::table).values(&rows);
-            // Multi-row inserts do not compile on the multi-backend connection: run on the backend's own.
             match conn {
                 DbConn::Sqlite(c) => insert.execute(c)?,
                 DbConn::Pg(c) => insert.execute(c)?,
             };
+        }
+        if !current {
+            diesel::delete(icat_store::schema::settings::table.find("dedup_normaliser"))
+                .execute(conn)?;
+            icat_store::setting_or_insert(conn, "dedup_normaliser", &normaliser)?;
         }
         diesel::delete(activity_pairs::table).execute(conn)?;
         for chunk in pairs.chunks(200) {
             let rows: Vec<_> = chunk
                 .iter()
                 .map(|p| {
-                    let (x, y) = (&activities[p.a].id, &activities[p.b].id);
+                    let (x, y) = (ids[p.a], ids[p.b]);
                     let (a, b) = if x < y { (x, y) } else { (y, x) };
                     let explained = icat_dedup::compare(&features[p.a], &features[p.b]);
                     let reasons: Vec<ReasonView> =
@@ -748,7 +792,7 @@ pub fn rebuild(conn: &mut DbConn) -> Result<(usize, usize), ApiError> {
         Ok::<_, ApiError>(())
     })?;
     tracing::info!(
-        activities = activities.len(),
+        activities = ids.len(),
         pairs = pairs.len(),
         load_s = loaded.as_secs_f64(),
         features_s = (featured - loaded).as_secs_f64(),
@@ -756,5 +800,5 @@ pub fn rebuild(conn: &mut DbConn) -> Result<(usize, usize), ApiError> {
         write_s = (started.elapsed() - paired).as_secs_f64(),
         "rebuilt duplicate pairs"
     );
-    Ok((activities.len(), pairs.len()))
+    Ok((ids.len(), pairs.len()))
 }

@@ -750,6 +750,13 @@ async fn reviews_settle_pairs_for_good(app: &TestApp) {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(activities, 2);
     assert!(pairs >= 1);
+    // The second rebuild keeps the stored features (same normaliser) and finds the same pairs.
+    let again = app
+        .db
+        .run(icat_activities::rebuild)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(again, (activities, pairs));
     assert_eq!(
         app.get("/api/v1/reports/duplicates", &iom.access)
             .await

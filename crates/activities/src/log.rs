@@ -185,44 +185,44 @@ fn matches(
     keys: &[i64],
     except: Option<&str>,
     since: Option<chrono::NaiveDateTime>,
-) -> QueryResult<Vec<(Match, icat_dedup::Scored)>> {
-    let mut scored: Vec<(Match, icat_dedup::Scored)> = candidates(conn, f, keys, except, since)?
+) -> QueryResult<Vec<Match>> {
+    // Score every candidate on the fast path, keep the strong pairs and the strongest overlaps,
+    // and build the explanation of those alone.
+    let mut kept: Vec<(Candidate, f64, Level)> = candidates(conn, f, keys, except, since)?
         .into_iter()
         .filter_map(|c| {
-            icat_dedup::quick(f, &c.features).1?;
-            let s = icat_dedup::compare(f, &c.features);
-            let level = s.level?;
-            Some((
-                Match {
-                    activity_id: c.id,
-                    agency_id: c.features.agency.clone(),
-                    agency_acronym: c.agency_acronym,
-                    title: c.title,
-                    start_date: c.start,
-                    end_date: c.end,
-                    score: s.score,
-                    level: level.as_str().to_owned(),
-                    reasons: s.reasons.iter().map(ReasonView::from).collect(),
-                },
-                s,
-            ))
+            let (score, level) = icat_dedup::quick(f, &c.features);
+            Some((c, score, level?))
         })
         .collect();
-    scored.sort_by(|x, y| {
-        y.0.score
-            .total_cmp(&x.0.score)
-            .then_with(|| x.0.activity_id.cmp(&y.0.activity_id))
-    });
+    kept.sort_by(|x, y| y.1.total_cmp(&x.1).then_with(|| x.0.id.cmp(&y.0.id)));
     let mut overlaps = 0;
-    scored.retain(|(_, s)| {
-        if s.level == Some(Level::Overlap) {
+    kept.retain(|(_, _, level)| {
+        if *level == Level::Overlap {
             overlaps += 1;
             overlaps <= icat_dedup::OVERLAPS_KEPT
         } else {
             true
         }
     });
-    Ok(scored)
+    Ok(kept
+        .into_iter()
+        .map(|(c, score, level)| Match {
+            reasons: icat_dedup::compare(f, &c.features)
+                .reasons
+                .iter()
+                .map(ReasonView::from)
+                .collect(),
+            activity_id: c.id,
+            agency_id: c.features.agency.clone(),
+            agency_acronym: c.agency_acronym,
+            title: c.title,
+            start_date: c.start,
+            end_date: c.end,
+            score,
+            level: level.as_str().to_owned(),
+        })
+        .collect())
 }
 
 /// The ids of activities that people said are not duplicates of `id`.
@@ -242,10 +242,7 @@ fn dismissed(conn: &mut DbConn, id: &str) -> QueryResult<Vec<String>> {
 pub fn check(conn: &mut DbConn, agency_id: &str, data: &Data) -> Result<Vec<Match>, ApiError> {
     let f = data.features(agency_id);
     let keys = icat_dedup::band_keys(&f);
-    let mut found: Vec<Match> = matches(conn, &f, &keys, None, None)?
-        .into_iter()
-        .map(|(m, _)| m)
-        .collect();
+    let mut found: Vec<Match> = matches(conn, &f, &keys, None, None)?;
     found.truncate(MATCHES_SHOWN);
     Ok(found)
 }
@@ -355,22 +352,22 @@ fn save_pairs(
     id: &str,
     f: &Features,
     keys: &[i64],
-    mut found: Vec<(Match, icat_dedup::Scored)>,
+    mut found: Vec<Match>,
     scored_at: chrono::NaiveDateTime,
 ) -> QueryResult<Vec<Match>> {
     remove_pairs(conn, id)?;
     for late in matches(conn, f, keys, Some(id), Some(scored_at))? {
-        found.retain(|(m, _)| m.activity_id != late.0.activity_id);
+        found.retain(|m| m.activity_id != late.activity_id);
         found.push(late);
     }
-    found.retain(|(m, _)| m.activity_id != id);
+    found.retain(|m| m.activity_id != id);
     found.sort_by(|x, y| {
-        y.0.score
-            .total_cmp(&x.0.score)
-            .then_with(|| x.0.activity_id.cmp(&y.0.activity_id))
+        y.score
+            .total_cmp(&x.score)
+            .then_with(|| x.activity_id.cmp(&y.activity_id))
     });
     let now = icat_common::now();
-    for (m, s) in &found {
+    for m in &found {
         let (a, b) = if id < m.activity_id.as_str() {
             (id, m.activity_id.as_str())
         } else {
@@ -380,7 +377,7 @@ fn save_pairs(
             .values((
                 activity_pairs::a_id.eq(a),
                 activity_pairs::b_id.eq(b),
-                activity_pairs::score.eq(s.score),
+                activity_pairs::score.eq(m.score),
                 activity_pairs::level.eq(&m.level),
                 activity_pairs::reasons.eq(to_json(&m.reasons)),
                 activity_pairs::computed_at.eq(now),
@@ -390,7 +387,6 @@ fn save_pairs(
     let hidden = dismissed(conn, id)?;
     let mut shown: Vec<Match> = found
         .into_iter()
-        .map(|(m, _)| m)
         .filter(|m| !hidden.contains(&m.activity_id))
         .collect();
     shown.truncate(MATCHES_SHOWN);

@@ -4,7 +4,7 @@
 CARGO ?= cargo
 SHELL := /bin/bash
 
-.PHONY: run build test lint fmt eval bench deps help
+.PHONY: run build test e2e e2e-deps lint fmt eval bench deps help
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -23,6 +23,22 @@ test: deps lint ## Lint, then every test on SQLite (and on PostgreSQL when ICAT_
 	else \
 		$(CARGO) test --workspace --no-fail-fast; \
 	fi
+
+e2e: deps e2e-deps ## Browser tests: every flow of the front-end in headless Chromium (screenshots in target/e2e/)
+	$(CARGO) build --bin icat
+	cd tests/e2e && ICAT_BIN=$(CURDIR)/target/debug/icat npm test
+
+# Debian's Chromium (never a browser downloaded by a test tool) and playwright-core from the npm registry.
+e2e-deps:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing Debian's chromium"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+		else \
+			echo "the browser tests need Debian's chromium at /usr/bin/chromium (apt-get install chromium)"; exit 1; \
+		fi; \
+	fi
+	@cd tests/e2e && if [ ! -d node_modules/playwright-core ]; then npm ci --no-audit --no-fund; fi
 
 lint: deps ## Formatting, clippy with -D warnings, and the dependency direction
 	$(CARGO) fmt --all --check

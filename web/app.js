@@ -1,5 +1,162 @@
-// Placeholder front-end: shows whether the server's database answers.
-const status = document.getElementById('status');
-fetch('/readyz')
-  .then((r) => { status.textContent = r.ok ? 'ready' : 'database unavailable'; })
-  .catch(() => { status.textContent = 'server unreachable'; });
+// The ICAT Workspace front-end: the shell (navigation, language, session) and the hash router.
+// Plain ES modules, no build step: the server embeds this folder and serves it under its CSP.
+
+import { session, resume, logout } from './js/api.js';
+import { t, lang, setLang, onLanguage, translatePage } from './js/i18n.js';
+import { h, fill, notify, problemBox } from './js/ui.js';
+import { loadContext } from './js/context.js';
+import * as pages from './js/pages.js';
+
+const main = document.getElementById('main');
+const nav = document.getElementById('nav');
+const account = document.getElementById('account');
+
+/** Routes: a pattern of hash path segments (`:name` captures) and the page that draws it. */
+const routes = [
+  ['login', pages.login, { public: true }],
+  ['', pages.dashboard],
+  ['activities', pages.activityList],
+  ['activities/new', pages.activityForm],
+  ['activities/import', pages.activityImport],
+  ['activities/:id', pages.activityDetail],
+  ['activities/:id/edit', pages.activityForm],
+  ['directory', pages.directory],
+  ['agencies/:agency', pages.agencyPage],
+  ['duplicates', pages.duplicates],
+  ['reports', pages.reports, { admin: true }],
+  ['admin/agencies', pages.adminAgencies, { admin: true }],
+  ['admin/agencies/:id', pages.editAgency, { admin: true }],
+  ['admin/users', pages.adminUsers, { admin: true }],
+  ['admin/users/:id', pages.editUser, { admin: true }],
+  ['admin/audit', pages.audit, { admin: true }],
+  ['account', pages.account],
+];
+
+function parseHash() {
+  const raw = location.hash.replace(/^#\/?/, '');
+  const [path, qs = ''] = raw.split('?');
+  return { segments: path.split('/').filter(Boolean), params: new URLSearchParams(qs) };
+}
+
+function match(segments) {
+  for (const [pattern, page, opts = {}] of routes) {
+    const parts = pattern.split('/').filter(Boolean);
+    if (parts.length !== segments.length) continue;
+    const args = {};
+    if (parts.every((p, i) => (p.startsWith(':') ? ((args[p.slice(1)] = decodeURIComponent(segments[i])), true) : p === segments[i]))) {
+      return { page, args, opts };
+    }
+  }
+  return null;
+}
+
+/** Navigates within the app (pages call this after a save). */
+export function go(hash) {
+  if (location.hash === hash) render();
+  else location.hash = hash;
+}
+window.addEventListener('icat:go', (e) => go(e.detail));
+
+function drawNav() {
+  const u = session.user;
+  if (!u) {
+    fill(nav);
+    fill(account);
+    return;
+  }
+  const link = (hash, key) => h('li', {}, h('a', { href: hash, dataset: { nav: hash } }, t(key)));
+  fill(nav, h('ul', {},
+    link('#/', 'nav.dashboard'),
+    link('#/activities', 'nav.activities'),
+    u.role !== 'viewer' ? link('#/activities/new', 'nav.record') : null,
+    link('#/directory', 'nav.directory'),
+    link('#/duplicates', 'nav.duplicates'),
+    u.role === 'admin' ? [
+      link('#/reports', 'nav.reports'),
+      link('#/admin/agencies', 'nav.agencies'),
+      link('#/admin/users', 'nav.users'),
+      link('#/admin/audit', 'nav.audit'),
+    ] : null));
+  fill(account,
+    h('span', { class: 'who' }, u.name || u.email, ' · ', t(`role.${u.role}`)),
+    h('a', { href: '#/account' }, t('nav.account')),
+    h('button', { type: 'button', id: 'sign-out', onclick: signOut }, t('sign_out')));
+  markCurrent();
+}
+
+function markCurrent() {
+  const here = `#/${parseHash().segments.join('/')}`;
+  for (const a of nav.querySelectorAll('a')) {
+    if (a.dataset.nav === here || (a.dataset.nav === '#/' && here === '#/')) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+}
+
+async function signOut() {
+  await logout();
+  notify(t('signed_out'));
+  go('#/login');
+}
+
+let rendering = 0;
+async function render() {
+  const mine = ++rendering;
+  const { segments, params } = parseHash();
+  const found = match(segments);
+  markCurrent();
+  if (!found) {
+    fill(main, h('h1', { tabindex: '-1' }, t('not_found_title')), h('p', {}, h('a', { href: '#/' }, t('nav.dashboard'))));
+    main.querySelector('h1').focus();
+    return;
+  }
+  if (!found.opts.public && !session.signedIn) {
+    const back = location.hash && !location.hash.startsWith('#/login') ? location.hash : '';
+    go(`#/login${back ? `?next=${encodeURIComponent(back)}` : ''}`);
+    return;
+  }
+  if (found.opts.admin && session.user?.role !== 'admin') {
+    fill(main, h('h1', { tabindex: '-1' }, t('forbidden_title')), h('p', {}, t('problem.forbidden')));
+    main.querySelector('h1').focus();
+    return;
+  }
+  main.setAttribute('aria-busy', 'true');
+  try {
+    const view = h('div', { class: 'page' });
+    await found.page(view, { ...found.args, params, path: segments.join('/') });
+    if (mine !== rendering) return; // a later navigation won
+    fill(main, view);
+    const title = view.querySelector('h1');
+    document.title = `${title ? title.textContent : ''} · ICAT Workspace`;
+    if (title) { title.tabIndex = -1; title.focus(); }
+  } catch (err) {
+    if (mine !== rendering) return;
+    if (err.status === 401) { go('#/login'); return; }
+    fill(main, h('h1', { tabindex: '-1' }, t('error_title')), problemBox(err));
+    main.querySelector('h1').focus();
+  } finally {
+    main.removeAttribute('aria-busy');
+  }
+}
+
+function drawLanguage() {
+  const select = document.getElementById('lang');
+  select.value = lang();
+  document.documentElement.lang = lang();
+  translatePage();
+}
+
+async function boot() {
+  // The skip link moves focus without touching the hash (the hash is the router's).
+  document.querySelector('.skip').addEventListener('click', (e) => { e.preventDefault(); main.focus(); });
+  document.getElementById('lang').addEventListener('change', (e) => setLang(e.target.value));
+  onLanguage(() => { drawLanguage(); drawNav(); render(); });
+  session.onChange(drawNav);
+  drawLanguage();
+  await resume();
+  if (session.signedIn) await loadContext();
+  drawNav();
+  window.addEventListener('hashchange', render);
+  render();
+}
+
+boot();

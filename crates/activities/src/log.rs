@@ -247,6 +247,20 @@ pub fn check(conn: &mut DbConn, agency_id: &str, data: &Data) -> Result<Vec<Matc
     Ok(found)
 }
 
+/// The current matches of a recorded activity, scored afresh against today's log, without the pairs
+/// people dismissed as `not_duplicate` (the `matches` route: "after saving" in paragraph 7).
+pub fn matches_of(conn: &mut DbConn, activity: &Activity) -> Result<Vec<Match>, ApiError> {
+    let f = activity.data().features(&activity.agency_id);
+    let keys = icat_dedup::band_keys(&f);
+    let dismissed = dismissed(conn, &activity.id)?;
+    let mut found: Vec<Match> = matches(conn, &f, &keys, Some(&activity.id), None)?
+        .into_iter()
+        .filter(|m| !dismissed.contains(&m.activity_id))
+        .collect();
+    found.truncate(MATCHES_SHOWN);
+    Ok(found)
+}
+
 fn write_index(
     conn: &mut DbConn,
     id: &str,

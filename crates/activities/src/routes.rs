@@ -24,6 +24,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(record)
         .service(list)
         .service(get_activity)
+        .service(activity_matches)
         .service(update)
         .service(archive)
         .service(duplicates)
@@ -530,6 +531,34 @@ async fn get_activity(
 ) -> Result<HttpResponse, ApiError> {
     let activity = db.run(move |conn| log::find(conn, &id)).await?;
     Ok(with_etag(activity.version, &activity))
+}
+
+/// The activities of other agencies that duplicate or overlap this one now, strongest first, with
+/// their reasons (pairs reviewed `not_duplicate` left out).
+#[utoipa::path(
+    tag = "activities",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Activity id")),
+    responses(
+        (status = 200, description = "Its matches", body = Checked),
+        (status = 404, description = "No such activity (or archived)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/api/v1/activities/{id}/matches")]
+async fn activity_matches(
+    db: web::Data<Db>,
+    _user: AuthUser,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let found = db
+        .run(move |conn| {
+            let activity = log::find(conn, &id)?;
+            log::matches_of(conn, &activity)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(Checked {
+        possible_duplicates: found,
+    }))
 }
 
 /// Change an activity (its agency's editors, or admins); needs `If-Match`. It is scored again and

@@ -110,7 +110,47 @@ async fn audit_list(
     Ok(HttpResponse::Ok().json(page))
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct Vocabularies {
+    /// Every ISO 3166-1 alpha-2 code the API accepts, in alphabetical order.
+    pub countries: Vec<&'static str>,
+    /// The Global Plan of Action's pillars.
+    pub themes: &'static [&'static str],
+    pub sdg_targets: &'static [&'static str],
+    pub activity_statuses: &'static [&'static str],
+    pub roles: &'static [&'static str],
+    pub agency_kinds: &'static [&'static str],
+    pub review_decisions: &'static [&'static str],
+}
+
+/// The controlled vocabularies, so that clients (the web front-end among them) offer exactly the
+/// values the API accepts. Names are left to the client's language (`Intl.DisplayNames` in a browser).
+#[utoipa::path(
+    tag = "health",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The vocabularies", body = Vocabularies),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/api/v1/vocabularies")]
+async fn vocabularies(_user: AuthUser) -> HttpResponse {
+    use icat_common::vocab;
+    HttpResponse::Ok().json(Vocabularies {
+        countries: vocab::countries().collect(),
+        themes: &vocab::THEMES,
+        sdg_targets: &vocab::SDG_TARGETS,
+        activity_statuses: &icat_activities::model::STATUSES,
+        roles: &["admin", "editor", "viewer"],
+        agency_kinds: &["un_entity", "intergovernmental", "other"],
+        review_decisions: &["duplicate", "not_duplicate", "coordinated"],
+    })
+}
+
 /// Registers the server's own routes.
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(healthz).service(readyz).service(audit_list);
+    cfg.service(healthz)
+        .service(readyz)
+        .service(audit_list)
+        .service(vocabularies);
 }

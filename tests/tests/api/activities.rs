@@ -164,6 +164,25 @@ async fn a_near_copy_from_another_agency_comes_back_with_reasons(app: &TestApp) 
             .as_str()
             .is_some_and(|d| !d.is_empty())
     );
+    // After saving, either activity's page lists the other, with reasons, for any signed-in user.
+    let viewer = app.user("viewer", Some("ILO")).await;
+    let matches = app
+        .get(
+            &format!("/api/v1/activities/{}/matches", id(&first)),
+            &viewer.access,
+        )
+        .await;
+    assert_eq!(matches.status, StatusCode::OK, "{}", matches.text);
+    let m = &matches.body["possible_duplicates"][0];
+    assert_eq!(m["activity_id"].as_str(), Some(id(&second).as_str()));
+    assert_eq!(m["agency_acronym"], "IOM");
+    assert!(m["reasons"].as_array().is_some_and(|r| r.len() >= 6));
+    assert_eq!(
+        app.get("/api/v1/activities/no-such-id/matches", &viewer.access)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
     // The pair is kept: the report shows it.
     let report = app.get("/api/v1/reports/duplicates", &unodc.access).await;
     assert_eq!(report.status, StatusCode::OK, "{}", report.text);
@@ -733,6 +752,14 @@ async fn reviews_settle_pairs_for_good(app: &TestApp) {
             .body["clusters"],
         json!([]),
         "no longer open"
+    );
+    let matches = app
+        .get(&format!("/api/v1/activities/{a}/matches"), &iom.access)
+        .await;
+    assert_eq!(
+        matches.body["possible_duplicates"],
+        json!([]),
+        "a dismissed pair leaves the activity's matches"
     );
     let reviewed = app
         .get("/api/v1/reports/duplicates?status=reviewed", &iom.access)

@@ -8,7 +8,33 @@ on_both_backends!(
     the_openapi_document_lists_every_route,
     health_and_readiness,
     the_web_front_end_is_served,
+    vocabularies_list_what_the_api_accepts,
 );
+
+async fn vocabularies_list_what_the_api_accepts(app: &TestApp) {
+    let r = app
+        .send(Method::GET, "/api/v1/vocabularies", None, None, &[])
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let viewer = app.user("viewer", Some("IOM")).await;
+    let r = app.get("/api/v1/vocabularies", &viewer.access).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let countries = r.body["countries"].as_array().cloned().unwrap_or_default();
+    assert_eq!(countries.len(), 249);
+    assert!(countries.iter().any(|c| c == "NG"));
+    assert_eq!(
+        r.body["themes"],
+        serde_json::json!(["prevention", "protection", "prosecution", "partnerships"])
+    );
+    assert_eq!(
+        r.body["sdg_targets"],
+        serde_json::json!(["5.2", "8.7", "16.2"])
+    );
+    assert_eq!(
+        r.body["review_decisions"],
+        serde_json::json!(["duplicate", "not_duplicate", "coordinated"])
+    );
+}
 
 async fn framework_errors_are_problem_details(app: &TestApp) {
     let admin = app.admin().await;
@@ -178,6 +204,7 @@ async fn the_openapi_document_lists_every_route(app: &TestApp) {
         ("/api/v1/activities", "get"),
         ("/api/v1/activities/check", "post"),
         ("/api/v1/activities/{id}", "get"),
+        ("/api/v1/activities/{id}/matches", "get"),
         ("/api/v1/activities/{id}", "patch"),
         ("/api/v1/activities/{id}", "delete"),
         ("/api/v1/activities/import", "post"),
@@ -186,6 +213,7 @@ async fn the_openapi_document_lists_every_route(app: &TestApp) {
         ("/api/v1/reports/duplicates/reviews", "post"),
         ("/api/v1/reports/participation", "get"),
         ("/api/v1/reports/summary", "get"),
+        ("/api/v1/vocabularies", "get"),
     ];
     for (path, method) in expected {
         assert!(
@@ -250,6 +278,10 @@ async fn the_web_front_end_is_served(app: &TestApp) {
     );
     assert!(r.text.contains("ICAT Workspace"));
     assert!(!r.text.contains("<script>"), "no inline scripts");
+    // The modules the entry point imports are served too, as JavaScript.
+    let module = app.send(Method::GET, "/js/api.js", None, None, &[]).await;
+    assert_eq!(module.status, StatusCode::OK);
+    assert!(module.text.contains("export async function request"));
     let js = app.send(Method::GET, "/app.js", None, None, &[]).await;
     assert_eq!(js.status, StatusCode::OK);
     assert!(

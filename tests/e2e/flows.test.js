@@ -1,0 +1,432 @@
+// Every flow of the front-end, walked in headless Chromium as a person would, on each backend.
+// Screenshots of each page go to target/e2e/ (the SQLite run; the PostgreSQL run prefixes `pg-`).
+
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import {
+  backends, startServer, apiClient, launchBrowser, newPage, shot, checkPage, ADMIN, PASSWORD,
+} from './harness.js';
+
+const web = resolve(import.meta.dirname, '../../web');
+
+test('every interface text exists in English and French', async () => {
+  const { en } = await import(join(web, 'js/lang/en.js'));
+  const { fr } = await import(join(web, 'js/lang/fr.js'));
+  assert.deepEqual(Object.keys(fr).sort(), Object.keys(en).sort(), 'fr.js and en.js have the same keys');
+  const files = ['app.js', ...readdirSync(join(web, 'js')).filter((f) => f.endsWith('.js')).map((f) => `js/${f}`),
+    ...readdirSync(join(web, 'js/pages')).map((f) => `js/pages/${f}`)];
+  const missing = [];
+  for (const f of files) {
+    const src = readFileSync(join(web, f), 'utf8');
+    for (const m of src.matchAll(/\bt\('([^']+)'/g)) {
+      if (!(m[1] in en) && !(`${m[1]}_other` in en)) missing.push(`${f}: ${m[1]}`);
+    }
+  }
+  assert.deepEqual(missing, [], 'every t() key is in the dictionary');
+});
+
+for (const backend of backends) {
+  describe(`front-end on ${backend}`, () => {
+    const tag = backend === 'sqlite' ? '' : 'pg-';
+    let server;
+    let browser;
+    let api;
+    let admin;
+    const ids = {};
+    const users = {
+      unodc: { email: 'editor@unodc.example', name: 'Amina Editor', role: 'editor', agency: 'UNODC' },
+      ilo: { email: 'editor@ilo.example', name: 'Lucas Editor', role: 'editor', agency: 'ILO' },
+      viewer: { email: 'viewer@iom.example', name: 'Vera Viewer', role: 'viewer', agency: 'IOM' },
+    };
+
+    before(async () => {
+      server = await startServer(backend);
+      browser = await launchBrowser();
+      api = apiClient(server.base);
+      admin = await api.login(ADMIN.email, ADMIN.password);
+      for (const acr of ['UNODC', 'ILO', 'IOM']) {
+        ids[acr] = (await api.call('GET', `/api/v1/agencies/${acr}`, undefined, admin)).data.id;
+      }
+      for (const u of Object.values(users)) {
+        const r = await api.call('POST', '/api/v1/users', {
+          email: u.email, name: u.name, role: u.role, agency_id: ids[u.agency], password: PASSWORD,
+        }, admin);
+        assert.equal(r.status, 201, JSON.stringify(r.data));
+      }
+      // ILO's focal point and an ILO activity that UNODC's editor will nearly copy.
+      const ilo = await api.login(users.ilo.email, PASSWORD);
+      let r = await api.call('POST', `/api/v1/agencies/${ids.ILO}/focal-points`, {
+        role: 'primary', name: 'Lucía Fernández', email: 'l.fernandez@ilo.example', languages: ['es', 'en'], countries: ['NG'],
+      }, ilo);
+      assert.equal(r.status, 201, JSON.stringify(r.data));
+      r = await api.call('POST', '/api/v1/activities', {
+        title: 'Training of border officials on identifying victims of trafficking in Nigeria',
+        description: 'Three-day workshops for border and immigration officers in Lagos and Kano on indicators of trafficking, referral of victims and cooperation with labour inspectors.',
+        countries: ['NG'], themes: ['protection', 'prevention'], sdg_targets: ['8.7'],
+        target_groups: ['border officials'], partners: ['NAPTIP'],
+        start_date: '2027-02-01', end_date: '2027-06-30', status: 'planned',
+      }, ilo);
+      assert.equal(r.status, 201, JSON.stringify(r.data));
+      ids.iloActivity = r.data.activity.id;
+    });
+
+    after(async () => {
+      await browser?.close();
+      await server?.stop();
+    });
+
+    async function signIn(page, email, password = PASSWORD) {
+      await page.goto('/');
+      await page.waitForSelector('form input[name=email]');
+      await page.fill('input[name=email]', email);
+      await page.fill('input[name=password]', password);
+      await page.press('input[name=password]', 'Enter');
+      await page.waitForSelector('#sign-out');
+      await page.waitForFunction(() => !location.hash.startsWith('#/login') && /dashboard/i.test(document.querySelector('main h1')?.textContent));
+    }
+
+    async function visit(page, hash, h1) {
+      await page.goto(`/${hash}`);
+      await page.waitForFunction((text) => document.querySelector('main h1')?.textContent.includes(text), h1);
+    }
+
+    async function assertClean(page, name) {
+      assert.deepEqual(await checkPage(page), [], `${name}: accessibility checks`);
+      assert.deepEqual(page.errors, [], `${name}: no script or console errors`);
+      await shot(page, `${tag}${name}`);
+    }
+
+    test('an editor signs in with the keyboard alone and sees the dashboard', async () => {
+      const page = await newPage(browser, server.base);
+      await page.goto('/');
+      await page.waitForSelector('form input[name=email]');
+      // The page's heading has focus; the next stop is the e-mail field.
+      await page.keyboard.press('Tab');
+      assert.equal(await page.evaluate(() => document.activeElement.name), 'email');
+      // The skip link takes keyboard users past the header to the page itself.
+      await page.focus('.skip');
+      await page.keyboard.press('Enter');
+      assert.equal(await page.evaluate(() => document.activeElement.id), 'main');
+      assert.match(page.url(), /#\/login/, 'the skip link does not change the route');
+      await page.focus('input[name=email]');
+      await page.keyboard.type(users.unodc.email);
+      await page.keyboard.press('Tab');
+      await page.keyboard.type('wrong password entirely');
+      await page.keyboard.press('Enter');
+      await page.waitForSelector('.problem:not([hidden])');
+      assert.match(await page.textContent('.problem'), /e-mail address or password is wrong/);
+      assert.equal(await page.evaluate(() => document.activeElement.classList.contains('problem')), true, 'the error takes focus');
+      await assertClean(page, '01-sign-in-error');
+      await page.fill('input[name=password]', PASSWORD);
+      await page.focus('input[name=password]');
+      await page.keyboard.press('Enter');
+      await page.waitForSelector('text=UNODC dashboard');
+      assert.match(await page.textContent('main'), /No primary focal point is designated/);
+      await assertClean(page, '02-dashboard-editor');
+      await page.context().close();
+    });
+
+    test('recording an activity shows a live duplicate warning for another agency’s near-copy, before and after saving', async () => {
+      const page = await newPage(browser, server.base);
+      await signIn(page, users.unodc.email);
+      await page.click('nav >> text=Record');
+      await page.waitForSelector('main h1:text("Record an activity")');
+      await page.fill('input[name=title]', 'Training border officials to identify trafficking victims in Nigeria');
+      await page.fill('textarea[name=description]', 'Workshops for border and immigration officers in Lagos and Kano on trafficking indicators and victim referral.');
+      await page.fill('input[name=countries]', 'Nigeria');
+      await page.press('input[name=countries]', 'Enter');
+      assert.match(await page.textContent('ul.chips'), /Nigeria/);
+      await page.fill('input[name=start_date]', '2027-03-01');
+      await page.fill('input[name=end_date]', '2027-07-31');
+      await page.check('label:text("Protection")');
+      // The warning appears while typing, with the reasons and ILO's focal point.
+      const match = page.locator('.live-check .match', { hasText: 'Training of border officials' });
+      await match.waitFor({ timeout: 15_000 });
+      const text = await match.textContent();
+      assert.match(text, /ILO/);
+      assert.match(text, /Duplicate|Possible duplicate/);
+      assert.match(text, /Lucía Fernández/, 'the other agency’s focal point is shown');
+      assert.ok(await match.locator('.reasons li').count() >= 3, 'reasons are listed');
+      await assertClean(page, '03-record-live-check');
+      await page.click('button:text("Save the activity")');
+      await page.waitForSelector('#matches-title');
+      assert.match(await page.textContent('#status'), /Activity saved/);
+      assert.match(await page.textContent('.matches'), /Training of border officials/);
+      ids.unodcActivity = page.url().split('#/activities/')[1];
+      await assertClean(page, '04-activity-detail');
+      // Saving the same activity again is refused with a link to the existing one.
+      await page.click('nav >> text=Record');
+      await page.waitForSelector('main h1:text("Record an activity")');
+      await page.fill('input[name=title]', 'Training border officials to identify trafficking victims in Nigeria');
+      await page.fill('textarea[name=description]', 'Same workshops, entered twice.');
+      await page.check('label:text("Protection")');
+      await page.fill('input[name=countries]', 'NG');
+      await page.press('input[name=countries]', 'Enter');
+      await page.fill('input[name=start_date]', '2027-03-01');
+      await page.fill('input[name=end_date]', '2027-07-31');
+      await page.click('button:text("Save the activity")');
+      await page.waitForSelector('.problem:not([hidden])');
+      assert.match(await page.textContent('.problem'), /already recorded this activity/);
+      await page.click('text=Open the activity already recorded');
+      await page.waitForURL(new RegExp(`#/activities/${ids.unodcActivity}$`));
+      // Edit it: the form comes back filled in and the change is saved with If-Match.
+      await page.click('main a:text("Edit")');
+      await page.waitForSelector('main h1:text("Edit the activity")');
+      assert.equal(await page.inputValue('input[name=end_date]'), '2027-07-31');
+      await page.fill('input[name=budget_usd]', '120000');
+      await page.click('button:text("Save changes")');
+      await page.waitForSelector('#matches-title');
+      assert.match(await page.textContent('dl.facts'), /120,000/);
+      assert.deepEqual(page.errors, []);
+      await page.context().close();
+    });
+
+    test('an editor designates a focal point and finds it in the directory; vCard downloads', async () => {
+      const page = await newPage(browser, server.base);
+      await signIn(page, users.unodc.email);
+      await page.click('main a:text("Designate a focal point")');
+      await page.waitForSelector('main h1:text("UNODC")');
+      const form = page.locator('form', { hasText: 'Designate a focal point' });
+      await form.locator('input[name=name]').fill('Ibrahim Okafor');
+      await form.locator('input[name=title]').fill('Crime Prevention Officer');
+      await form.locator('input[name=email]').fill('i.okafor@unodc.example');
+      await form.locator('input[name=phone]').fill('+43 1 26060 0');
+      await form.locator('input[name=languages]').fill('en, fr');
+      await form.locator('input[name=countries]').fill('Nigeria');
+      await form.locator('input[name=countries]').press('Enter');
+      await form.locator('button:text("Designate")').click();
+      await page.waitForSelector('.fp h3:text("Ibrahim Okafor")');
+      await assertClean(page, '05-agency-page');
+      // Confirm the details.
+      await page.click('button:has-text("Confirm details")');
+      await page.waitForFunction(() => document.getElementById('status').textContent.includes('confirmed'));
+      // The directory finds the person as one types.
+      await page.click('nav >> text=Focal points');
+      await page.waitForSelector('main h1:text("Focal-point directory")');
+      await page.fill('input[name=q]', 'okaf');
+      await page.waitForFunction(() => {
+        const cards = [...document.querySelectorAll('.fp-results .fp')];
+        return cards.length === 1 && cards[0].textContent.includes('Ibrahim Okafor');
+      });
+      await assertClean(page, '06-directory-search');
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        page.click('.fp-results button:has-text("vCard")'),
+      ]);
+      const vcard = readFileSync(await download.path(), 'utf8');
+      assert.match(vcard, /BEGIN:VCARD/);
+      assert.match(vcard, /Ibrahim Okafor/);
+      // The dashboard now shows the focal point.
+      await page.click('nav >> text=Dashboard');
+      await page.waitForSelector('text=UNODC dashboard');
+      assert.match(await page.textContent('main'), /Ibrahim Okafor/);
+      await page.context().close();
+    });
+
+    test('an editor reviews a duplicate pair and it leaves the open cases', async () => {
+      const page = await newPage(browser, server.base);
+      await signIn(page, users.unodc.email);
+      await page.click('nav >> text=Duplicates');
+      await page.waitForSelector('main h1:text("Duplicate report")');
+      const cluster = page.locator('.cluster', { hasText: 'Training of border officials' });
+      await cluster.waitFor();
+      assert.match(await cluster.textContent(), /UNODC/);
+      assert.match(await cluster.textContent(), /ILO/);
+      await assertClean(page, '07-duplicates');
+      await cluster.locator('select[name=decision]').first().selectOption('coordinated');
+      await cluster.locator('input[name=note]').first().fill('Joint workshops agreed with ILO');
+      await cluster.locator('button:text("Save the review")').first().click();
+      await page.waitForFunction(() => document.getElementById('status').textContent.includes('Review saved'));
+      // Reviewed pairs show under "Reviewed" with the decision.
+      await page.selectOption('select[name=status]', 'reviewed');
+      await page.click('button:text("Apply")');
+      await page.waitForSelector('.review-state');
+      assert.match(await page.textContent('.review-state'), /Coordinated/);
+      await page.context().close();
+    });
+
+    test('activities list: filters, search, CSV import with a dry-run preview, CSV export', async () => {
+      const page = await newPage(browser, server.base);
+      await signIn(page, users.unodc.email);
+      await page.click('nav >> text=Activities');
+      await page.waitForSelector('main h1:text("Activities")');
+      await page.fill('input[name=q]', 'border officials');
+      await page.selectOption('select[name=agency]', 'ILO');
+      await page.click('button:text("Apply")');
+      await page.waitForFunction(() => location.hash.includes('agency=ILO'));
+      await page.waitForSelector('text=1 result');
+      assert.match(await page.textContent('table'), /Training of border officials/);
+      await assertClean(page, '08-activities-list');
+      const [csv] = await Promise.all([page.waitForEvent('download'), page.click('button:text("Export CSV")')]);
+      const exported = readFileSync(await csv.path(), 'utf8');
+      assert.match(exported, /#activity/i, 'the HXL hashtag row is there');
+      assert.match(exported, /Training of border officials/);
+      await page.click('a:text("Import CSV")');
+      await page.waitForSelector('main h1:text("Import activities")');
+      const good = 'title,description,countries,themes,start_date,end_date\nVictim shelter capacity review,Review of shelter places for victims,TH,protection,2027-01-01,2027-12-31\n';
+      await page.fill('textarea[name=csv]', `${good}Broken row,Dates reversed,XX,protection,2027-01-01,2026-01-01\n`);
+      await page.click('button:text("Preview (dry run)")');
+      await page.waitForSelector('.import-outcome table');
+      const errors = await page.textContent('.import-outcome table');
+      assert.match(errors, /countries/);
+      assert.match(errors, /end_date/);
+      assert.equal(await page.isDisabled('button:text("Import")'), true, 'an invalid file cannot be imported');
+      await assertClean(page, '09-import-errors');
+      await page.fill('textarea[name=csv]', good);
+      await page.click('button:text("Preview (dry run)")');
+      await page.waitForSelector('text=1 would be created');
+      await page.click('button:text("Import")');
+      await page.waitForSelector('.import-outcome >> text=Imported: 1 created');
+      const listed = await api.call('GET', '/api/v1/activities?q=shelter', undefined, admin);
+      assert.equal(listed.data.total, 1, 'the imported activity is in the log');
+      await page.context().close();
+    });
+
+    test('the interface switches to French and back, and signing out ends the session', async () => {
+      const page = await newPage(browser, server.base);
+      await signIn(page, users.unodc.email);
+      await page.selectOption('#lang', 'fr');
+      await page.waitForSelector('nav >> text=Tableau de bord');
+      assert.equal(await page.getAttribute('html', 'lang'), 'fr');
+      assert.match(await page.textContent('main h1'), /Tableau de bord : UNODC/);
+      await page.click('nav >> text=Activités');
+      await page.waitForSelector('main h1:text("Activités")');
+      assert.match(await page.textContent('main table'), /1 mars 2027/, 'dates in French');
+      await assertClean(page, '10-french-activities');
+      await page.click('nav >> text=Enregistrer');
+      await page.waitForSelector('main h1:text("Enregistrer une activité")');
+      await page.click('button:text("Enregistrer l’activité")');
+      await page.waitForSelector('.problem:not([hidden])');
+      assert.match(await page.textContent('.problem'), /Veuillez corriger/);
+      await shot(page, `${tag}11-french-form-errors`);
+      // The choice is remembered; switch back for the next tests.
+      await page.reload();
+      await page.waitForSelector('nav >> text=Tableau de bord');
+      await page.selectOption('#lang', 'en');
+      await page.waitForSelector('nav >> text=Dashboard');
+      await page.click('#sign-out');
+      await page.waitForSelector('main h1:text("Sign in")');
+      await page.goto('/#/activities');
+      await page.waitForSelector('main h1:text("Sign in")');
+      assert.match(page.url(), /#\/login\?next=/);
+      assert.deepEqual(page.errors, []);
+      await page.context().close();
+    });
+
+    test('an admin creates a user, edits a member, and reads the reports and the audit trail', async () => {
+      const page = await newPage(browser, server.base);
+      await signIn(page, ADMIN.email, ADMIN.password);
+      await page.waitForSelector('text=Secretariat dashboard');
+      await assertClean(page, '12-dashboard-admin');
+      await page.click('nav >> text=Users');
+      await page.waitForSelector('main h1:text("User accounts")');
+      await page.fill('form input[name=email]', 'new.editor@unhcr.example');
+      await page.fill('form input[name=name]', 'Nadia New');
+      await page.selectOption('form select[name=role]', 'editor');
+      await page.selectOption('form select[name=agency_id]', ids.IOM);
+      await page.fill('form input[name=password]', 'password');
+      await page.click('button:text("Create the account")');
+      await page.waitForSelector('.problem:not([hidden])');
+      assert.match(await page.textContent('.problem'), /password/i, 'a common password is refused with a reason');
+      await page.fill('form input[name=password]', PASSWORD);
+      await page.click('button:text("Create the account")');
+      await page.waitForSelector('td:text("new.editor@unhcr.example")');
+      await assertClean(page, '13-users');
+      const login = await api.call('POST', '/api/v1/auth/login', { email: 'new.editor@unhcr.example', password: PASSWORD });
+      assert.equal(login.status, 200, 'the new user can sign in');
+      // Edit a member of the registry.
+      await page.click('nav >> text=Members');
+      await page.waitForSelector('main h1:text("Member agencies")');
+      await page.click('a:has-text("Edit"):has(span:text(" OSCE"))');
+      await page.waitForSelector('main h1:text("Edit OSCE")');
+      await page.check('input[name=working_group]');
+      await page.click('button:text("Save changes")');
+      await page.waitForSelector('main h1:text("Member agencies")');
+      const osce = await api.call('GET', '/api/v1/agencies/OSCE', undefined, admin);
+      assert.equal(osce.data.working_group, true);
+      await assertClean(page, '14-agencies');
+      await page.click('nav >> text=Reports');
+      await page.waitForSelector('main h1:text("Reports")');
+      assert.ok(await page.locator('svg.chart').count() >= 4, 'charts are drawn');
+      assert.equal(await page.getAttribute('svg.chart >> nth=0', 'aria-hidden'), 'true');
+      assert.ok(await page.locator('.chart-data table').count() >= 4, 'each chart has its numbers as a table');
+      assert.match(await page.textContent('main'), /Participation/);
+      await assertClean(page, '15-reports');
+      await page.click('nav >> text=Audit trail');
+      await page.waitForSelector('main h1:text("Audit trail")');
+      await page.fill('input[name=action]', 'login');
+      await page.click('button:text("Apply")');
+      await page.waitForFunction(() => location.hash.includes('action=login'));
+      await page.waitForSelector('td:text("login")');
+      await assertClean(page, '16-audit');
+      await page.context().close();
+    });
+
+    test('a viewer sees no write buttons, and a forced write gets an error and changes nothing', async () => {
+      const page = await newPage(browser, server.base);
+      await signIn(page, users.viewer.email);
+      assert.equal(await page.locator('nav >> text=Record').count(), 0);
+      await page.goto(`/#/activities/${ids.iloActivity}`);
+      await page.waitForSelector('#matches-title');
+      assert.equal(await page.locator('main a:text("Edit"), main button:text("Archive")').count(), 0);
+      await page.goto('/#/agencies/IOM');
+      await page.waitForSelector('main h1:has-text("IOM")');
+      assert.equal(await page.locator('main >> text=Designate a focal point').count(), 0);
+      assert.equal(await page.locator('main button:text("End designation")').count(), 0);
+      await page.goto('/#/duplicates?status=all');
+      await page.waitForSelector('main h1:text("Duplicate report")');
+      assert.equal(await page.locator('form.review').count(), 0, 'no review forms for a viewer');
+      await page.goto('/#/activities/new');
+      await page.waitForSelector('main h1:text("Not allowed")');
+      await assertClean(page, '17-viewer-forbidden');
+      // Forcing it: the page's own API module, with the viewer's session, tries to write.
+      const before = (await api.call('GET', '/api/v1/activities', undefined, admin)).data.total;
+      const forced = await page.evaluate(async () => {
+        const { post } = await import('/js/api.js');
+        try {
+          await post('/api/v1/activities', { title: 'Forced', description: '', countries: ['NG'], themes: [], sdg_targets: [], target_groups: [], partners: [], start_date: '2027-01-01', end_date: '2027-02-01' });
+          return 'saved';
+        } catch (e) { return `${e.status} ${e.code}`; }
+      });
+      assert.equal(forced, '403 forbidden');
+      const after = (await api.call('GET', '/api/v1/activities', undefined, admin)).data.total;
+      assert.equal(after, before, 'nothing was recorded');
+      await page.context().close();
+    });
+
+    test('archiving from the activity page asks first, then removes it from the list', async () => {
+      const page = await newPage(browser, server.base);
+      await signIn(page, users.unodc.email);
+      await page.goto(`/#/activities/${ids.unodcActivity}`);
+      await page.waitForSelector('#matches-title');
+      await page.click('main button:text("Archive")');
+      await page.waitForSelector('dialog[open]');
+      await page.keyboard.press('Escape'); // the dialog closes: nothing archived
+      await page.waitForSelector('dialog', { state: 'detached' });
+      assert.equal((await api.call('GET', `/api/v1/activities/${ids.unodcActivity}`, undefined, admin)).status, 200);
+      await page.click('main button:text("Archive")');
+      await page.click('dialog button:text("Archive")');
+      await page.waitForSelector('main h1:text("Activities")');
+      assert.equal((await api.call('GET', `/api/v1/activities/${ids.unodcActivity}`, undefined, admin)).status, 404);
+      await page.context().close();
+    });
+
+    test('on a phone’s width every page fits and the record form stacks', async () => {
+      const page = await newPage(browser, server.base, { width: 390, height: 844 });
+      await signIn(page, users.ilo.email);
+      for (const [hash, h1, name] of [
+        ['#/', 'ILO dashboard', '18-phone-dashboard'],
+        ['#/activities/new', 'Record an activity', '19-phone-record'],
+        ['#/directory', 'Focal-point directory', '20-phone-directory'],
+        ['#/duplicates?status=all', 'Duplicate report', '21-phone-duplicates'],
+      ]) {
+        await visit(page, hash, h1);
+        await page.waitForTimeout(300);
+        await assertClean(page, name);
+      }
+      await page.context().close();
+    });
+  });
+}

@@ -1,0 +1,57 @@
+// Sign in and the account page (change password).
+
+import { login as signIn, post, ApiError } from '../api.js';
+import { t } from '../i18n.js';
+import { h, field, problemSlot, showProblem, clearProblem, notify, go } from '../ui.js';
+import { loadContext } from '../context.js';
+
+export async function login(view, { params }) {
+  const email = field('email', t('email'), { kind: 'email', required: true, attrs: { autocomplete: 'username' } });
+  const password = field('password', t('password'), { kind: 'password', required: true, attrs: { autocomplete: 'current-password' } });
+  const submit = h('button', { type: 'submit', class: 'primary' }, t('sign_in'));
+  const form = h('form', { class: 'card narrow', novalidate: true }, problemSlot(), email, password, submit);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    clearProblem(form);
+    submit.disabled = true;
+    try {
+      await signIn(email.control.value.trim(), password.control.value);
+      // The pages need the vocabularies, members and the user's agency before they draw.
+      await loadContext();
+      const next = params.get('next');
+      go(next && next.startsWith('#/') ? next : '#/');
+    } catch (err) {
+      password.control.value = '';
+      showProblem(form, err instanceof ApiError ? err : new ApiError(0, { code: 'network' }));
+    } finally {
+      submit.disabled = false;
+    }
+  });
+  view.append(h('h1', {}, t('sign_in_title')), h('p', { class: 'lead' }, t('sign_in_lead')), form);
+}
+
+export async function account(view) {
+  const current = field('current_password', t('current_password'), { kind: 'password', required: true, attrs: { autocomplete: 'current-password' } });
+  const next = field('new_password', t('new_password'), {
+    kind: 'password', required: true, hint: t('password_rules'), attrs: { autocomplete: 'new-password', minlength: 12, maxlength: 128 },
+  });
+  const again = field('new_password_again', t('new_password_again'), { kind: 'password', required: true, attrs: { autocomplete: 'new-password' } });
+  const form = h('form', { class: 'card narrow', novalidate: true }, problemSlot(), current, next, again,
+    h('button', { type: 'submit', class: 'primary' }, t('change_password')));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    clearProblem(form);
+    if (next.control.value !== again.control.value) {
+      showProblem(form, new ApiError(422, { code: 'validation_failed', errors: [{ field: 'new_password_again', message: t('passwords_differ') }] }));
+      return;
+    }
+    try {
+      await post('/api/v1/auth/password', { current_password: current.control.value, new_password: next.control.value });
+      form.reset();
+      notify(t('password_changed'));
+    } catch (err) {
+      showProblem(form, err);
+    }
+  });
+  view.append(h('h1', {}, t('account_title')), h('h2', {}, t('change_password')), form);
+}

@@ -1,0 +1,92 @@
+// The duplicate report: clusters of activities of different agencies that look like the same work,
+// each pair with its reasons, and the review that settles it.
+
+import { get, post, query, download } from '../api.js';
+import { t } from '../i18n.js';
+import { h, field, problemSlot, showProblem, clearProblem, notify, go, countryOptions, fmtDate, fmtPercent, levelBadge, fmtCountries, fmtTime } from '../ui.js';
+import { ctx, isAdmin, agencyOptions, agencyByAcronym, canWrite } from '../context.js';
+import { filterForm, reasonList } from './activities.js';
+
+export async function duplicates(view, { params }) {
+  const filters = {
+    level: params.get('level') || '', status: params.get('status') || 'open', agency: params.get('agency') || '',
+    country: params.get('country') || '', theme: params.get('theme') || '', min_score: params.get('min_score') || '',
+  };
+  const report = await get(`/api/v1/reports/duplicates${query(filters)}`);
+  const fields = [
+    field('status', t('review_status'), { kind: 'select', value: filters.status, options: ['open', 'reviewed', 'all'].map((s) => [s, t(`review_status.${s}`)]) }),
+    field('level', t('level_label'), { kind: 'select', value: filters.level, options: [['', t('level.strong')], ['duplicate', t('level.duplicate')], ['possible', t('level.possible')], ['overlap', t('level.overlap')]] }),
+    field('agency', t('agency'), { kind: 'select', value: filters.agency, options: [['', t('any')], ...agencyOptions('acronym')] }),
+    field('country', t('country'), { kind: 'select', value: filters.country, options: [['', t('any')], ...countryOptions(ctx.vocab.countries)] }),
+    field('theme', t('theme'), { kind: 'select', value: filters.theme, options: [['', t('any')], ...ctx.vocab.themes.map((x) => [x, t(`theme.${x}`)])] }),
+    field('min_score', t('min_score'), { kind: 'number', value: filters.min_score, attrs: { min: 0, max: 1, step: 0.05 } }),
+  ];
+  view.append(
+    h('div', { class: 'page-head' },
+      h('h1', {}, t('duplicates_title')),
+      h('div', { class: 'actions' }, h('button', {
+        type: 'button', onclick: () => download(`/api/v1/reports/duplicates${query({ ...filters, format: 'csv' })}`, 'icat-duplicates.csv').catch((e) => notify(e.message, 'error')),
+      }, t('export_csv')))),
+    h('p', { class: 'lead' }, t('duplicates_lead')),
+    filterForm('#/duplicates', params, fields),
+    h('p', { class: 'count', role: 'status' }, t('clusters_found', { count: report.clusters.length, at: fmtTime(report.generated_at) })),
+    report.clusters.length ? h('div', { class: 'clusters' }, report.clusters.slice(0, 100).map((c) => cluster(c))) : h('p', { class: 'empty' }, t('no_open_cases')));
+}
+
+function cluster(c) {
+  const byId = new Map(c.activities.map((a) => [a.id, a]));
+  const titleId = `cl-${c.id}`;
+  return h('section', { class: 'cluster card', id: c.id, 'aria-labelledby': titleId },
+    h('h2', { id: titleId }, levelBadge(c.level || c.pairs[0].level), ' ', c.agencies.join(' · '), c.group ? ` — ${c.group}` : ''),
+    h('ul', { class: 'cluster-activities' }, c.activities.map((a) => h('li', {},
+      h('strong', {}, a.agency_acronym), ' ', h('a', { href: `#/activities/${a.id}` }, a.title),
+      h('span', { class: 'meta' }, ` · ${fmtCountries(a.countries)} · ${fmtDate(a.start_date)} – ${fmtDate(a.end_date)}`)))),
+    c.pairs.map((p) => pair(p, byId)));
+}
+
+/** Whether the user may review a pair: admins, and editors of one of the two agencies. */
+function mayReview(a, b) {
+  if (isAdmin()) return true;
+  return [a, b].some((x) => x && canWrite(agencyByAcronym(x.agency_acronym)?.id));
+}
+
+function pair(p, byId) {
+  const a = byId.get(p.a);
+  const b = byId.get(p.b);
+  const label = `${a ? a.agency_acronym : p.a} ↔ ${b ? b.agency_acronym : p.b}`;
+  const box = h('div', { class: 'pair' },
+    h('h3', {}, levelBadge(p.level), ` ${label} · ${t('score')} ${fmtPercent(p.score)}`),
+    h('p', { class: 'meta' }, a ? a.title : p.a, ' ↔ ', b ? b.title : p.b),
+    reasonList(p.reasons));
+  if (p.review) {
+    box.append(h('p', { class: 'review-state' }, t('reviewed_as', {
+      decision: t(`decision.${p.review.decision}`), at: fmtTime(p.review.reviewed_at),
+    }), p.review.note ? ` — “${p.review.note}”` : ''));
+  }
+  if (mayReview(a, b)) box.append(reviewForm(p, label));
+  return box;
+}
+
+function reviewForm(p, label) {
+  const decision = field('decision', t('decision_label'), {
+    kind: 'select', value: p.review?.decision || 'not_duplicate',
+    options: ctx.vocab.review_decisions.map((d) => [d, t(`decision.${d}`)]),
+  });
+  const note = field('note', t('note'), { attrs: { maxlength: 2000 } });
+  const form = h('form', { class: 'review', novalidate: true, 'aria-label': t('review_pair', { pair: label }) },
+    problemSlot(), h('div', { class: 'row' }, decision, note),
+    h('div', { class: 'actions' }, h('button', { type: 'submit' }, p.review ? t('review_again') : t('review'))));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    clearProblem(form);
+    const body = { activity_ids: [p.a, p.b], decision: decision.control.value };
+    if (note.control.value.trim()) body.note = note.control.value.trim();
+    try {
+      await post('/api/v1/reports/duplicates/reviews', body);
+      notify(t('review_saved', { decision: t(`decision.${body.decision}`) }));
+      go(location.hash);
+    } catch (err) { showProblem(form, err); }
+  });
+  return form;
+}
+

@@ -1,0 +1,292 @@
+// Small DOM helpers shared by the pages: element building (text is always set as text, never as
+// HTML, so nothing from the API can inject markup), form fields with their error messages,
+// problem details, pagination, bar charts drawn as SVG, and a status region for announcements.
+
+import { t, lang, countryName } from './i18n.js';
+
+/** Builds an element: h('a', {href: '#/'}, 'text', child, ...). `on*` props add listeners. */
+export function h(tag, props = {}, ...children) {
+  const el = tag.startsWith('svg:')
+    ? document.createElementNS('http://www.w3.org/2000/svg', tag.slice(4))
+    : document.createElement(tag);
+  for (const [k, v] of Object.entries(props || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
+    else if (k === 'class') el.setAttribute('class', v);
+    else if (k === 'dataset') Object.assign(el.dataset, v);
+    else if (k in el && !tag.startsWith('svg:') && typeof v !== 'string') el[k] = v;
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const c of children.flat(Infinity)) {
+    if (c === undefined || c === null || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+}
+
+let ids = 0;
+export const uid = (prefix = 'f') => `${prefix}-${++ids}`;
+
+/** Replaces the children of `el`. */
+export function fill(el, ...children) {
+  el.replaceChildren();
+  append(el, children);
+  return el;
+}
+
+/** Announces a message to screen readers and shows it briefly. */
+export function notify(message, kind = 'ok') {
+  const box = document.getElementById('status');
+  box.className = `toast ${kind}`;
+  box.textContent = message;
+  clearTimeout(notify.timer);
+  notify.timer = setTimeout(() => { box.textContent = ''; box.className = 'toast'; }, 6000);
+}
+
+/**
+ * A labelled form control. `kind`: text, email, password, date, number, textarea, select (with
+ * `options: [[value, label]]`), checkbox, multiselect. Returns the wrapper; `.control` is the input.
+ */
+export function field(name, label, { kind = 'text', value = '', options = [], required = false, hint, attrs = {} } = {}) {
+  const id = uid(name);
+  const errorId = `${id}-error`;
+  const hintId = hint ? `${id}-hint` : null;
+  let control;
+  if (kind === 'textarea') {
+    control = h('textarea', { id, name, rows: 4, ...attrs }, value);
+  } else if (kind === 'select' || kind === 'multiselect') {
+    control = h('select', { id, name, multiple: kind === 'multiselect', ...attrs },
+      options.map(([v, l]) => {
+        const selected = Array.isArray(value) ? value.includes(v) : String(value) === String(v);
+        return h('option', { value: v, selected }, l);
+      }));
+    if (kind === 'multiselect') control.size = Math.min(8, Math.max(3, options.length));
+  } else if (kind === 'checkbox') {
+    control = h('input', { id, name, type: 'checkbox', checked: Boolean(value), ...attrs });
+  } else {
+    control = h('input', { id, name, type: kind, value: value ?? '', ...attrs });
+  }
+  if (required) control.required = true;
+  control.setAttribute('aria-describedby', [hintId, errorId].filter(Boolean).join(' '));
+  const error = h('p', { id: errorId, class: 'field-error', hidden: true });
+  const labelEl = h('label', { for: id }, label, required ? h('span', { class: 'req', 'aria-hidden': 'true' }, ' *') : null);
+  const wrap = kind === 'checkbox'
+    ? h('div', { class: 'field check' }, control, labelEl, error)
+    : h('div', { class: 'field' }, labelEl, hint ? h('p', { id: hintId, class: 'hint' }, hint) : null, control, error);
+  wrap.control = control;
+  wrap.dataset.name = name;
+  return wrap;
+}
+
+/** The values of a multi-select. */
+export const selected = (select) => [...select.selectedOptions].map((o) => o.value);
+
+/** Splits a "a; b; c" text into a list. */
+export const splitList = (s) => s.split(/[;\n]/).map((x) => x.trim()).filter(Boolean);
+
+/** Country options for a select, in the interface language. */
+export function countryOptions(codes) {
+  return codes.map((c) => [c, `${countryName(c)} (${c})`])
+    .sort((a, b) => a[1].localeCompare(b[1], lang()));
+}
+
+/**
+ * Shows an API error on a form: a summary (focused, so keyboard and screen-reader users land on it)
+ * and each field's message next to its control.
+ */
+export function showProblem(form, err, summary) {
+  clearProblem(form);
+  const box = summary || form.querySelector('.problem');
+  const items = [];
+  for (const e of err.errors || []) {
+    const wrap = form.querySelector(`.field[data-name="${CSS.escape(e.field || '')}"]`);
+    const where = e.row ? `${t('row')} ${e.row}: ` : '';
+    if (wrap && !e.row) {
+      const p = wrap.querySelector('.field-error');
+      p.textContent = e.message;
+      p.hidden = false;
+      wrap.control.setAttribute('aria-invalid', 'true');
+    }
+    items.push(h('li', {}, `${where}${e.field ? `${fieldLabel(form, e.field)}: ` : ''}${e.message}`));
+  }
+  if (box) {
+    fill(box, h('p', { class: 'problem-title' }, problemText(err)), items.length ? h('ul', {}, items) : null);
+    box.hidden = false;
+    box.focus();
+  }
+}
+
+function fieldLabel(form, name) {
+  const wrap = form.querySelector(`.field[data-name="${CSS.escape(name)}"]`);
+  const label = wrap && (wrap.querySelector(':scope > legend') || wrap.querySelector('label'));
+  return label ? label.firstChild.textContent : name;
+}
+
+export function clearProblem(form) {
+  for (const p of form.querySelectorAll('.field-error')) { p.hidden = true; p.textContent = ''; }
+  for (const c of form.querySelectorAll('[aria-invalid]')) c.removeAttribute('aria-invalid');
+  const box = form.querySelector('.problem');
+  if (box) { box.hidden = true; box.replaceChildren(); }
+}
+
+/** A sentence for an API error, in the interface language where the code is known. */
+export function problemText(err) {
+  const known = t(`problem.${err.code}`, {}, null);
+  if (err.code === 'validation_failed' || err.code === 'conflict' || err.code === 'duplicate_activity') {
+    return err.detail ? `${known || ''} ${err.detail}`.trim() : known || err.message;
+  }
+  return known || err.detail || err.message;
+}
+
+/** An error box for a whole page or section. */
+export function problemBox(err) {
+  return h('div', { class: 'problem', role: 'alert' }, h('p', { class: 'problem-title' }, problemText(err)));
+}
+
+/** The empty problem box a form starts with (focusable so errors can take focus). */
+export const problemSlot = () => h('div', { class: 'problem', role: 'alert', tabindex: '-1', hidden: true });
+
+/** Previous/next links for a page of results: `go(page)` loads another page. */
+export function pager(page, go) {
+  const pages = Math.max(1, Math.ceil(page.total / page.per_page));
+  if (pages === 1 && page.page === 1) return null;
+  return h('nav', { class: 'pager', 'aria-label': t('pagination') },
+    h('button', { type: 'button', disabled: page.page <= 1, onclick: () => go(page.page - 1) }, t('previous')),
+    h('span', {}, t('page_of', { page: page.page, pages, total: page.total })),
+    h('button', { type: 'button', disabled: page.page >= pages, onclick: () => go(page.page + 1) }, t('next')));
+}
+
+/** A table: `columns` are [header, cell(row)] pairs. */
+export function table(caption, columns, rows, { empty } = {}) {
+  if (!rows.length) return h('p', { class: 'empty' }, empty || t('nothing_found'));
+  return h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': caption },
+    h('table', {},
+      h('caption', {}, caption),
+      h('thead', {}, h('tr', {}, columns.map(([head]) => h('th', { scope: 'col' }, head)))),
+      h('tbody', {}, rows.map((r) => h('tr', {}, columns.map(([, cell]) => h('td', {}, cell(r))))))));
+}
+
+/**
+ * A horizontal bar chart as inline SVG, hidden from screen readers, followed by the same numbers
+ * as a table (visually hidden unless asked for) that they read instead.
+ */
+export function barChart(title, counts, label = (k) => k) {
+  const top = counts.slice(0, 15);
+  const max = Math.max(1, ...top.map((c) => c.count));
+  // Drawn at most at its natural size (CSS caps the width), so text never grows past 13px.
+  const row = 26;
+  const width = 420;
+  const labelW = 140;
+  const svg = h('svg:svg', {
+    viewBox: `0 0 ${width} ${top.length * row + 4}`, class: 'chart', 'aria-hidden': 'true', focusable: 'false',
+  });
+  top.forEach((c, i) => {
+    const y = i * row + 2;
+    const w = Math.max(2, ((width - labelW - 50) * c.count) / max);
+    const name = label(c.key);
+    svg.append(
+      h('svg:text', { x: labelW - 8, y: y + 17, 'text-anchor': 'end', class: 'chart-label' }, name.length > 20 ? `${name.slice(0, 19)}…` : name),
+      h('svg:rect', { x: labelW, y: y + 4, width: w, height: row - 8, class: 'chart-bar', rx: 2 }),
+      h('svg:text', { x: labelW + w + 6, y: y + 17, class: 'chart-value' }, String(c.count)));
+  });
+  const id = uid('chart');
+  return h('figure', { class: 'chart-figure', 'aria-labelledby': id },
+    h('figcaption', { id }, title),
+    top.length ? svg : h('p', { class: 'empty' }, t('nothing_found')),
+    h('details', { class: 'chart-data' },
+      h('summary', {}, t('chart_as_table')),
+      table(title, [[t('name'), (c) => label(c.key)], [t('count'), (c) => c.count]], counts)));
+}
+
+/** Asks a yes/no question in a modal dialog; answers a promise of true/false. */
+export function confirmDialog(question, yes) {
+  return new Promise((resolve) => {
+    const dialog = h('dialog', { class: 'confirm', 'aria-labelledby': 'confirm-q' },
+      h('p', { id: 'confirm-q' }, question),
+      h('div', { class: 'actions' },
+        h('button', { type: 'button', class: 'danger', onclick: () => dialog.close('yes') }, yes),
+        h('button', { type: 'button', onclick: () => dialog.close('no') }, t('cancel'))));
+    dialog.addEventListener('close', () => { dialog.remove(); resolve(dialog.returnValue === 'yes'); });
+    document.body.append(dialog);
+    dialog.showModal();
+  });
+}
+
+export const fmtDate = (d) => (d ? new Date(`${d.slice(0, 10)}T00:00:00Z`).toLocaleDateString(lang(), { timeZone: 'UTC', year: 'numeric', month: 'short', day: 'numeric' }) : '—');
+export const fmtTime = (ts) => (ts ? new Date(ts).toLocaleString(lang(), { dateStyle: 'medium', timeStyle: 'short' }) : '—');
+export const fmtPercent = (x) => `${Math.round(x * 100)} %`;
+export const fmtCountries = (codes) => codes.map((c) => countryName(c)).join(', ');
+
+/** A coloured label for a match level, with its word (colour is never the only cue). */
+export const levelBadge = (level) => h('span', { class: `badge level-${level}` }, t(`level.${level}`));
+
+/** Debounces a function: runs it `ms` after the last call. */
+export function debounce(fn, ms) {
+  let timer;
+  return (...args) => { clearTimeout(timer); timer = setTimeout(() => fn(...args), ms); };
+}
+
+/** Navigates within the app; the same hash again redraws the page. */
+export const go = (hash) => window.dispatchEvent(new CustomEvent('icat:go', { detail: hash }));
+
+/**
+ * A list picker for long vocabularies (countries): a text box with suggestions (a native datalist)
+ * and the chosen values as removable chips. Enter, or picking a suggestion, adds the value.
+ * `options`: [[value, label]]; `.values()` answers the chosen values.
+ */
+export function chipsField(name, label, options, values = [], { hint } = {}) {
+  const chosen = [...values];
+  const listId = uid(`${name}-list`);
+  const wrap = field(name, label, { hint: hint || t('chips_hint'), attrs: { list: listId, autocomplete: 'off' } });
+  const input = wrap.control;
+  const chips = h('ul', { class: 'chips', 'aria-label': label });
+  const labelOf = (v) => (options.find(([o]) => o === v) || [v, v])[1];
+  const draw = () => fill(chips, chosen.map((v) => h('li', {},
+    h('span', {}, labelOf(v)),
+    h('button', {
+      type: 'button', class: 'chip-remove', 'aria-label': t('remove_item', { item: labelOf(v) }),
+      onclick: () => { chosen.splice(chosen.indexOf(v), 1); draw(); input.dispatchEvent(new Event('input', { bubbles: true })); input.focus(); },
+    }, '×'))));
+  const add = () => {
+    const text = input.value.trim().toLowerCase();
+    if (!text) return false;
+    const hit = options.find(([v, l]) => v.toLowerCase() === text || l.toLowerCase() === text)
+      || options.find(([, l]) => l.toLowerCase().startsWith(text));
+    if (!hit) return false;
+    if (!chosen.includes(hit[0])) chosen.push(hit[0]);
+    input.value = '';
+    draw();
+    input.dispatchEvent(new Event('input', { bubbles: true }));
+    return true;
+  };
+  input.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') { e.preventDefault(); add(); }
+    if (e.key === 'Backspace' && !input.value && chosen.length) { chosen.pop(); draw(); }
+  });
+  // Choosing from the datalist fires `input` with the full label.
+  input.addEventListener('input', (e) => {
+    if (e.isTrusted && options.some(([, l]) => l === input.value)) add();
+  });
+  wrap.append(h('datalist', { id: listId }, options.map(([v, l]) => h('option', { value: l }, v))), chips);
+  wrap.values = () => [...chosen];
+  draw();
+  return wrap;
+}
+
+/** A group of checkboxes with a legend; `.values()` answers the checked values. */
+export function checkGroup(name, legend, options, values = []) {
+  const boxes = options.map(([v, l]) => {
+    const id = uid(name);
+    return h('span', { class: 'check' }, h('input', { type: 'checkbox', id, name, value: v, checked: values.includes(v) }), h('label', { for: id }, l));
+  });
+  const error = h('p', { class: 'field-error', hidden: true });
+  const set = h('fieldset', { class: 'field group' }, h('legend', {}, legend), boxes, error);
+  set.dataset.name = name;
+  set.control = set;
+  set.values = () => [...set.querySelectorAll('input:checked')].map((i) => i.value);
+  return set;
+}

@@ -274,7 +274,7 @@ impl TestApp {
         self.db
             .run(|conn| {
                 let mut out = Vec::new();
-                for table in ["agencies", "users", "focal_points"] {
+                for table in ["agencies", "users", "focal_points", "activities"] {
                     let row: Counts = diesel::sql_query(format!(
                         "SELECT COUNT(*) AS n, COALESCE(SUM(version), 0) AS v FROM {table}"
                     ))
@@ -285,6 +285,16 @@ impl TestApp {
                     diesel::sql_query("SELECT COUNT(*) AS n, COUNT(revoked_at) AS v FROM sessions")
                         .get_result(conn)?;
                 out.push(("sessions".to_owned(), row.n, row.v));
+                let row: Counts = diesel::sql_query(
+                    "SELECT COUNT(*) AS n, COUNT(archived_at) AS v FROM activities",
+                )
+                .get_result(conn)?;
+                out.push(("archived".to_owned(), row.n, row.v));
+                let row: Counts = diesel::sql_query(
+                    "SELECT COUNT(*) AS n, COALESCE(SUM(LENGTH(decision) + LENGTH(COALESCE(note, ''))), 0) AS v FROM pair_reviews",
+                )
+                .get_result(conn)?;
+                out.push(("pair_reviews".to_owned(), row.n, row.v));
                 Ok(out)
             })
             .await

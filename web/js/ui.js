@@ -136,6 +136,8 @@ export function clearProblem(form) {
 /** A sentence for an API error, in the interface language where the code is known. */
 export function problemText(err) {
   const known = t(`problem.${err.code}`, {}, null);
+  // With per-field errors, the list says it all; the detail would repeat it.
+  if (known && err.errors && err.errors.length) return known;
   if (err.code === 'validation_failed' || err.code === 'conflict' || err.code === 'duplicate_activity') {
     return err.detail ? `${known || ''} ${err.detail}`.trim() : known || err.message;
   }

@@ -7,6 +7,7 @@ mod auth;
 mod backup;
 mod directory;
 mod framework;
+mod matrix;
 mod migrations;
 mod reports;
 mod users;

@@ -4,7 +4,7 @@
 CARGO ?= cargo
 SHELL := /bin/bash
 
-.PHONY: run build test e2e e2e-deps lint fmt eval bench deps help
+.PHONY: run build test e2e e2e-deps attack attack-deps lint fmt eval bench deps help
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -39,6 +39,22 @@ e2e-deps:
 		fi; \
 	fi
 	@cd tests/e2e && if [ ! -d node_modules/playwright-core ]; then npm ci --no-audit --no-fund; fi
+
+attack: deps attack-deps ## Outside attack tools: schemathesis (every check, stateful too) per role, and sqlmap
+	$(CARGO) build --bin icat
+	ICAT_BIN=$(CURDIR)/target/debug/icat python3 tests/attack/attack.py
+
+# schemathesis (pinned) from PyPI, sqlmap from Debian.
+attack-deps:
+	@python3 -m pip install --quiet --disable-pip-version-check -r tests/attack/requirements.txt
+	@if ! command -v sqlmap >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing Debian's sqlmap"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sqlmap; \
+		else \
+			echo "make attack needs sqlmap (apt-get install sqlmap)"; exit 1; \
+		fi; \
+	fi
 
 lint: deps ## Formatting, clippy with -D warnings, and the dependency direction
 	$(CARGO) fmt --all --check

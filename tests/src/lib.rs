@@ -97,6 +97,14 @@ pub struct Session {
 
 impl TestApp {
     pub async fn start(backend: Backend) -> Option<TestApp> {
+        Self::start_with(backend, |_| {}).await
+    }
+
+    /// Starts a server with settings of its own (the defaults of the tests changed by `adjust`).
+    pub async fn start_with(
+        backend: Backend,
+        adjust: impl FnOnce(&mut Settings),
+    ) -> Option<TestApp> {
         let (database_url, cleanup) = match backend {
             Backend::Sqlite => {
                 let dir = std::env::temp_dir().join(format!("icat-test-{}", uuid::Uuid::new_v4()));
@@ -128,8 +136,12 @@ impl TestApp {
             hash_concurrency: 2,
             db_pool_size: 8,
             workers: 1,
+            // The tests fire requests faster than any person; the limit has a test of its own.
+            rate_limit: 0,
             ..Settings::default()
         };
+        let mut settings = settings;
+        adjust(&mut settings);
         let state: State = icat_server::prepare(&settings)
             .await
             .unwrap_or_else(|e| panic!("the server does not start: {e:#}"));

@@ -2,12 +2,15 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
+use icat_common::vocab::schema::{
+    ActivityStatus, CountryCode, Description, Name, SdgTarget, Theme, Title,
+};
 use icat_common::{ApiError, Violations, validate, vocab};
 use icat_store::schema::activities;
 use serde::{Deserialize, Serialize};
 
 /// Where an activity stands.
-pub const STATUSES: [&str; 4] = ["planned", "ongoing", "completed", "cancelled"];
+pub const STATUSES: [&str; 4] = icat_common::vocab::ACTIVITY_STATUSES;
 
 #[derive(Clone, Debug, Queryable, Selectable)]
 #[diesel(table_name = activities)]
@@ -114,23 +117,34 @@ impl Activity {
 pub struct ActivityBody {
     /// Admins name the agency; editors may omit it (their own agency is used).
     pub agency_id: Option<String>,
+    #[schema(value_type = Title)]
     pub title: String,
+    #[schema(value_type = Description)]
     pub description: String,
+    #[schema(value_type = Vec<CountryCode>, min_items = 1, max_items = 60)]
     pub countries: Vec<String>,
+    #[schema(value_type = Vec<Theme>, min_items = 1, max_items = 4)]
     pub themes: Vec<String>,
     #[serde(default)]
+    #[schema(value_type = Vec<SdgTarget>, max_items = 10)]
     pub sdg_targets: Vec<String>,
     #[serde(default)]
+    #[schema(value_type = Vec<Name>, max_items = 20)]
     pub target_groups: Vec<String>,
     #[serde(default)]
+    #[schema(value_type = Vec<Name>, max_items = 50)]
     pub partners: Vec<String>,
     /// `YYYY-MM-DD`.
+    #[schema(format = Date)]
     pub start_date: String,
     /// `YYYY-MM-DD`, not before `start_date`.
+    #[schema(format = Date)]
     pub end_date: String,
     /// planned (default), ongoing, completed or cancelled.
+    #[schema(value_type = Option<ActivityStatus>)]
     pub status: Option<String>,
     /// Whole US dollars.
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 1_000_000_000_000_i64)]
     pub budget_usd: Option<f64>,
 }
 
@@ -296,19 +310,29 @@ impl ActivityBody {
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ActivityChange {
+    #[schema(value_type = Option<Title>)]
     pub title: Option<String>,
+    #[schema(value_type = Option<Description>)]
     pub description: Option<String>,
+    #[schema(value_type = Option<Vec<CountryCode>>, min_items = 1, max_items = 60)]
     pub countries: Option<Vec<String>>,
+    #[schema(value_type = Option<Vec<Theme>>, min_items = 1, max_items = 4)]
     pub themes: Option<Vec<String>>,
+    #[schema(value_type = Option<Vec<SdgTarget>>, max_items = 10)]
     pub sdg_targets: Option<Vec<String>>,
+    #[schema(value_type = Option<Vec<Name>>, max_items = 20)]
     pub target_groups: Option<Vec<String>>,
+    #[schema(value_type = Option<Vec<Name>>, max_items = 50)]
     pub partners: Option<Vec<String>>,
+    #[schema(format = Date)]
     pub start_date: Option<String>,
+    #[schema(format = Date)]
     pub end_date: Option<String>,
+    #[schema(value_type = Option<ActivityStatus>)]
     pub status: Option<String>,
     /// `null` clears it.
     #[serde(default, deserialize_with = "validate::double_option")]
-    #[schema(value_type = Option<f64>)]
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 1_000_000_000_000_i64)]
     pub budget_usd: Option<Option<f64>>,
 }
 

@@ -7,6 +7,9 @@ use actix_web::http::header;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, delete, get, patch, post, web};
 use futures_util::StreamExt;
 use icat_auth::{AuthUser, Role};
+use icat_common::vocab::schema::{
+    ActivityStatus, CountryCode, Decision, Format, MatchLevel, PairStatus, SdgTarget, Theme,
+};
 use icat_common::web::{Problem, require_if_match, with_etag};
 use icat_common::{ApiError, ErrorCode, Page, PageParams, Violations, vocab};
 use icat_store::Db;
@@ -222,19 +225,28 @@ pub struct ListQuery {
     /// Agency id or acronym.
     pub agency: Option<String>,
     /// ISO 3166-1 alpha-2 code.
+    #[param(value_type = Option<CountryCode>)]
     pub country: Option<String>,
+    #[param(value_type = Option<Theme>)]
     pub theme: Option<String>,
     /// SDG target, e.g. 8.7.
+    #[param(value_type = Option<SdgTarget>)]
     pub sdg: Option<String>,
     /// planned, ongoing, completed or cancelled.
+    #[param(value_type = Option<ActivityStatus>)]
     pub status: Option<String>,
     /// Running on or after this day (`YYYY-MM-DD`).
+    #[param(format = Date)]
     pub from: Option<String>,
     /// Running on or before this day (`YYYY-MM-DD`).
+    #[param(format = Date)]
     pub to: Option<String>,
     /// Words, or beginnings of words, of title, description, partners and target groups.
+    #[param(max_length = 500)]
     pub q: Option<String>,
+    #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<i64>,
+    #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<i64>,
 }
 
@@ -272,7 +284,7 @@ fn filter(q: &ListQuery) -> Result<query::Filter, ApiError> {
             .as_deref()
             .map(|d| crate::model::date(d).map_err(|m| bad(format!("to {m}"))))
             .transpose()?,
-        q: q.q.clone().filter(|s| !s.trim().is_empty()),
+        q: icat_common::search::query(q.q.clone())?,
     })
 }
 
@@ -304,12 +316,19 @@ async fn list(
 #[into_params(parameter_in = Query)]
 pub struct ExportQuery {
     pub agency: Option<String>,
+    #[param(value_type = Option<CountryCode>)]
     pub country: Option<String>,
+    #[param(value_type = Option<Theme>)]
     pub theme: Option<String>,
+    #[param(value_type = Option<SdgTarget>)]
     pub sdg: Option<String>,
+    #[param(value_type = Option<ActivityStatus>)]
     pub status: Option<String>,
+    #[param(format = Date)]
     pub from: Option<String>,
+    #[param(format = Date)]
     pub to: Option<String>,
+    #[param(max_length = 500)]
     pub q: Option<String>,
 }
 
@@ -596,8 +615,10 @@ async fn update(
         .run(move |conn| {
             let before = log::find(conn, &id)?;
             user.require_writer_for(&before.agency_id)?;
-            let expected = if_match?.expected(before.version)?;
+            // The body is judged before the precondition: an invalid change is 422 whatever the
+            // ETag, and a stale ETag on a valid change is 412.
             let data = change.apply(&before.data())?;
+            let expected = if_match?.expected(before.version)?;
             log::update(conn, &user.actor(), &before, expected, &data)
         })
         .await?;
@@ -651,18 +672,24 @@ async fn archive(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ReportQuery {
+    #[param(value_type = Option<CountryCode>)]
     pub country: Option<String>,
+    #[param(value_type = Option<Theme>)]
     pub theme: Option<String>,
     /// Agency id or acronym: clusters that involve it.
     pub agency: Option<String>,
     /// 0..1.
+    #[param(minimum = 0, maximum = 1)]
     pub min_score: Option<f64>,
     /// duplicate, possible or overlap (overlaps are grouped by country and theme); default
     /// duplicate and possible.
+    #[param(value_type = Option<MatchLevel>)]
     pub level: Option<String>,
     /// open (default), reviewed or all.
+    #[param(value_type = Option<PairStatus>)]
     pub status: Option<String>,
     /// json (default) or csv.
+    #[param(value_type = Option<Format>)]
     pub format: Option<String>,
 }
 
@@ -778,9 +805,12 @@ fn report_csv(report: &report::Report) -> Result<String, ApiError> {
 #[serde(deny_unknown_fields)]
 pub struct ReviewBody {
     /// The two activities of the pair.
+    #[schema(min_items = 2, max_items = 2)]
     pub activity_ids: Vec<String>,
     /// duplicate, not_duplicate or coordinated.
+    #[schema(value_type = Decision)]
     pub decision: String,
+    #[schema(max_length = 2000)]
     pub note: Option<String>,
 }
 
@@ -875,6 +905,7 @@ async fn review(
 #[into_params(parameter_in = Query)]
 pub struct FormatQuery {
     /// json (default) or csv.
+    #[param(value_type = Option<Format>)]
     pub format: Option<String>,
 }
 
@@ -953,10 +984,13 @@ async fn participation(
 #[into_params(parameter_in = Query)]
 pub struct SummaryQuery {
     /// Activities running on or after this day (`YYYY-MM-DD`).
+    #[param(format = Date)]
     pub from: Option<String>,
     /// Activities running on or before this day (`YYYY-MM-DD`).
+    #[param(format = Date)]
     pub to: Option<String>,
     /// json (default) or csv.
+    #[param(value_type = Option<Format>)]
     pub format: Option<String>,
 }
 
@@ -969,6 +1003,7 @@ pub struct SummaryQuery {
     responses(
         (status = 200, description = "The counts (or CSV: dimension, key, count)", body = crate::summary::Summary),
         (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`to` before `from`", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -992,7 +1027,7 @@ async fn summary(
     if let (Some(f), Some(t)) = (from, to)
         && t < f
     {
-        return Err(ApiError::bad_request("to must not be before from"));
+        return Err(ApiError::invalid_field("to", "must not be before from"));
     }
     let report = db
         .run(move |conn| crate::summary::summary(conn, from, to))

@@ -5,6 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use chrono::NaiveDate;
 use icat_auth::AuthUser;
 use icat_common::validate::{self, double_option};
+use icat_common::vocab::schema::{Acronym, Title, WebAddress};
 use icat_common::web::{Problem, created, require_if_match, with_etag};
 use icat_common::{ApiError, Page, PageParams, Violations};
 use icat_store::Db;
@@ -28,10 +29,13 @@ pub struct AgencyQuery {
     /// `un_entity`, `intergovernmental` or `other`.
     pub kind: Option<Kind>,
     /// Part of the acronym or name.
+    #[param(max_length = 500)]
     pub q: Option<String>,
     /// From 1.
+    #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<i64>,
     /// 1 to 100, default 50.
+    #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<i64>,
 }
 
@@ -58,7 +62,7 @@ async fn list_agencies(
         working_group: q.working_group,
         active: q.active,
         kind: q.kind,
-        q: q.q.filter(|s| !s.trim().is_empty()),
+        q: icat_common::search::query(q.q)?,
     };
     let page = db.run(move |conn| crate::list(conn, &filter, page)).await?;
     Ok(HttpResponse::Ok().json(page))
@@ -89,14 +93,19 @@ async fn get_agency(
 #[serde(deny_unknown_fields)]
 pub struct CreateAgency {
     /// Unique, whatever the case; up to 20 characters.
+    #[schema(value_type = Acronym)]
     pub acronym: String,
+    #[schema(value_type = Title)]
     pub name: String,
     /// `un_entity`, `intergovernmental` or `other`.
+    #[schema(value_type = Kind)]
     pub kind: String,
     #[serde(default)]
     pub working_group: bool,
+    #[schema(value_type = Option<WebAddress>)]
     pub website: Option<String>,
     /// `YYYY-MM-DD`.
+    #[schema(format = Date)]
     pub joined_on: Option<String>,
 }
 
@@ -162,18 +171,21 @@ async fn create_agency(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateAgency {
+    #[schema(value_type = Option<Acronym>)]
     pub acronym: Option<String>,
+    #[schema(value_type = Option<Title>)]
     pub name: Option<String>,
     /// `un_entity`, `intergovernmental` or `other`.
+    #[schema(value_type = Option<Kind>)]
     pub kind: Option<String>,
     pub working_group: Option<bool>,
     /// `null` clears it.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<WebAddress>)]
     pub website: Option<Option<String>>,
     /// `YYYY-MM-DD`; `null` clears it.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, format = Date)]
     pub joined_on: Option<Option<String>>,
     /// `false` marks a former member; its records stay.
     pub active: Option<bool>,

@@ -8,6 +8,7 @@ use crate::{password, throttle};
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use icat_audit::{NewEvent, Outcome};
 use icat_common::validate::{self, Email, double_option};
+use icat_common::vocab::schema::{EmailAddress, Name, Password};
 use icat_common::web::{Problem, created, require_if_match, with_etag};
 use icat_common::{ApiError, Page, PageParams, Violations};
 use icat_store::Db;
@@ -30,7 +31,9 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
+    #[schema(max_length = 1000)]
     pub email: String,
+    #[schema(max_length = 1000)]
     pub password: String,
 }
 
@@ -263,7 +266,9 @@ async fn me(db: web::Data<Db>, user: AuthUser) -> Result<HttpResponse, ApiError>
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordChange {
+    #[schema(max_length = 1000)]
     pub current_password: String,
+    #[schema(value_type = Password)]
     pub new_password: String,
 }
 
@@ -330,10 +335,13 @@ pub struct UserQuery {
     pub agency_id: Option<String>,
     pub active: Option<bool>,
     /// Part of the name or e-mail address.
+    #[param(max_length = 500)]
     pub q: Option<String>,
     /// From 1.
+    #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<i64>,
     /// 1 to 100, default 50.
+    #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<i64>,
 }
 
@@ -362,7 +370,7 @@ async fn list_users(
         role: q.role,
         agency_id: q.agency_id,
         active: q.active,
-        q: q.q.filter(|s| !s.trim().is_empty()),
+        q: icat_common::search::query(q.q)?,
     };
     let page = db.run(move |conn| users::list(conn, &filter, page)).await?;
     Ok(HttpResponse::Ok().json(page))
@@ -371,13 +379,17 @@ async fn list_users(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
+    #[schema(value_type = EmailAddress)]
     pub email: String,
+    #[schema(value_type = Name)]
     pub name: String,
     /// `admin`, `editor` or `viewer`.
+    #[schema(value_type = Role)]
     pub role: String,
     /// Required for editors and viewers.
     pub agency_id: Option<String>,
     /// 12 to 128 characters, not a common password.
+    #[schema(value_type = Password)]
     pub password: String,
 }
 
@@ -467,8 +479,10 @@ async fn get_user(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUser {
+    #[schema(value_type = Option<Name>)]
     pub name: Option<String>,
     /// `admin`, `editor` or `viewer`.
+    #[schema(value_type = Option<Role>)]
     pub role: Option<String>,
     /// `null` removes the agency (admins only).
     #[serde(default, deserialize_with = "double_option")]

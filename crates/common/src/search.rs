@@ -31,6 +31,20 @@ pub fn prefix_end(prefix: &str) -> String {
     format!("{prefix}\u{10FFFF}")
 }
 
+/// The longest search text a list accepts (`q`): longer ones are refused rather than cut.
+pub const MAX_QUERY_CHARS: usize = 500;
+
+/// A list's `q` parameter: blank means no search; longer than [`MAX_QUERY_CHARS`] is a 400.
+pub fn query(raw: Option<String>) -> Result<Option<String>, crate::ApiError> {
+    match raw {
+        Some(q) if q.chars().count() > MAX_QUERY_CHARS => Err(crate::ApiError::bad_request(
+            format!("q must be at most {MAX_QUERY_CHARS} characters"),
+        )),
+        Some(q) if !q.trim().is_empty() => Ok(Some(q)),
+        _ => Ok(None),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -58,18 +58,29 @@ pub fn text(raw: &str, max: usize) -> Result<String, String> {
     Ok(value.to_owned())
 }
 
-/// An http(s) address of bounded length, for agency websites.
+/// An http(s) address of bounded length, for agency websites: it must parse as a URL (RFC 3986,
+/// as browsers read it) with a host name or address, and carry no credentials.
 pub fn web_address(raw: &str) -> Result<String, String> {
+    const BAD: &str = "must be a web address like https://www.example.org";
     let value = raw.trim();
-    let rest = value
-        .strip_prefix("https://")
-        .or_else(|| value.strip_prefix("http://"))
-        .ok_or("must start with https:// or http://")?;
-    if rest.is_empty()
-        || value.len() > 2048
-        || value.chars().any(|c| c.is_whitespace() || c.is_control())
-    {
-        return Err("must be a web address like https://www.example.org".into());
+    if !(value.starts_with("https://") || value.starts_with("http://")) {
+        return Err("must start with https:// or http://".into());
+    }
+    if value.len() > 2048 || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(BAD.into());
+    }
+    let url = url::Url::parse(value).map_err(|_| BAD.to_owned())?;
+    let host_ok = match url.host() {
+        Some(url::Host::Domain(d)) => {
+            !d.is_empty()
+                && d.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+        }
+        Some(_) => true,
+        None => false,
+    };
+    if !host_ok || !url.username().is_empty() || url.password().is_some() {
+        return Err(BAD.into());
     }
     Ok(value.to_owned())
 }
@@ -120,5 +131,11 @@ mod tests {
         assert!(web_address("www.unodc.org").is_err());
         assert!(web_address("javascript:alert(1)").is_err());
         assert!(web_address("https://").is_err());
+        assert!(web_address("http://[").is_err(), "not a URL");
+        assert!(
+            web_address("https://user:pw@example.org").is_err(),
+            "no credentials"
+        );
+        assert!(web_address("https://ex ample.org").is_err());
     }
 }

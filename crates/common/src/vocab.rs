@@ -17,6 +17,9 @@ pub const THEMES: [&str; 4] = ["prevention", "protection", "prosecution", "partn
 /// modern slavery, trafficking, child labour), 16.2 (abuse, exploitation, trafficking of children).
 pub const SDG_TARGETS: [&str; 3] = ["5.2", "8.7", "16.2"];
 
+/// What an activity's status can be.
+pub const ACTIVITY_STATUSES: [&str; 4] = ["planned", "ongoing", "completed", "cancelled"];
+
 /// Every country code, in alphabetical order.
 pub fn countries() -> impl Iterator<Item = &'static str> {
     COUNTRIES.split_ascii_whitespace()
@@ -59,6 +62,9 @@ pub fn sdg_target(raw: &str) -> Result<String, String> {
 /// A language as an ISO 639-1 code (`en`, `fr`, `ar`) or a short BCP 47 tag (`pt-BR`).
 pub fn language(raw: &str) -> Result<String, String> {
     let tag = raw.trim();
+    if tag.len() > 20 {
+        return Err(format!("{raw:?} is too long for a language code"));
+    }
     let mut parts = tag.split('-');
     let primary = parts.next().unwrap_or_default();
     let region_ok =
@@ -130,4 +136,136 @@ mod tests {
         );
         assert!(list(&raw, 2, country).is_err());
     }
+}
+
+/// OpenAPI schemas of the vocabularies, so that the document tells clients (and fuzzers) exactly
+/// which values the API accepts. Used as `#[schema(value_type = ...)]` on plain `String` fields.
+pub mod schema {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+
+    macro_rules! vocabulary {
+        ($name:ident, $doc:literal, $values:expr) => {
+            #[doc = $doc]
+            pub struct $name;
+            impl utoipa::PartialSchema for $name {
+                fn schema() -> RefOr<Schema> {
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .enum_values(Some($values))
+                        .description(Some($doc))
+                        .into()
+                }
+            }
+            impl utoipa::ToSchema for $name {}
+        };
+    }
+
+    vocabulary!(
+        CountryCode,
+        "An ISO 3166-1 alpha-2 country code.",
+        super::countries()
+    );
+    vocabulary!(
+        Theme,
+        "A pillar of the Global Plan of Action.",
+        super::THEMES
+    );
+    vocabulary!(
+        SdgTarget,
+        "An SDG target on trafficking.",
+        super::SDG_TARGETS
+    );
+    vocabulary!(
+        ActivityStatus,
+        "An activity's status.",
+        super::ACTIVITY_STATUSES
+    );
+    vocabulary!(Format, "`json` (the default) or `csv`.", ["json", "csv"]);
+    vocabulary!(
+        MatchLevel,
+        "How alike two activities are.",
+        ["duplicate", "possible", "overlap"]
+    );
+    vocabulary!(
+        PairStatus,
+        "Which pairs: not yet reviewed (`open`), `reviewed`, or `all`.",
+        ["open", "reviewed", "all"]
+    );
+    vocabulary!(
+        Decision,
+        "A verdict on a pair of activities.",
+        ["duplicate", "not_duplicate", "coordinated"]
+    );
+
+    /// One line of text: the API trims it and refuses it empty or holding control characters.
+    const LINE: &str = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$";
+    /// Several lines: the same, but line breaks and tabs are welcome.
+    const LINES: &str = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$";
+
+    macro_rules! text {
+        ($name:ident, $doc:literal, $pattern:expr, $max:expr) => {
+            #[doc = $doc]
+            pub struct $name;
+            impl utoipa::PartialSchema for $name {
+                fn schema() -> RefOr<Schema> {
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .pattern(Some($pattern))
+                        .max_length(Some($max))
+                        .description(Some($doc))
+                        .into()
+                }
+            }
+            impl utoipa::ToSchema for $name {}
+        };
+    }
+
+    text!(Name, "One line of text, up to 200 characters.", LINE, 200);
+    text!(Acronym, "One line of text, up to 20 characters.", LINE, 20);
+    text!(
+        EmailAddress,
+        "An e-mail address (compared without regard to case).",
+        r#"^[^\s@"\u0000-\u001f\u007f-\u009f]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$"#,
+        254
+    );
+    text!(
+        WebAddress,
+        "An http(s) address.",
+        r"^https?://[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,4})?(/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?$",
+        2048
+    );
+    text!(
+        Phone,
+        "A telephone number: 5 to 20 digits, with spaces, +, (, ), -, . or /.",
+        r"^[ +()./-]*([0-9][ +()./-]*){5,20}$",
+        40
+    );
+    text!(
+        Language,
+        "An ISO 639 language code, optionally with a region: en, fr, pt-BR.",
+        r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,3})*$",
+        20
+    );
+
+    /// A new password: 12 to 128 characters; common ones are refused (422).
+    pub struct Password;
+    impl utoipa::PartialSchema for Password {
+        fn schema() -> RefOr<Schema> {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .min_length(Some(12))
+                .max_length(Some(128))
+                .description(Some("12 to 128 characters; common passwords are refused."))
+                .into()
+        }
+    }
+    impl utoipa::ToSchema for Password {}
+    text!(Title, "One line of text, up to 300 characters.", LINE, 300);
+    text!(
+        Description,
+        "Text of up to 10,000 characters; line breaks allowed.",
+        LINES,
+        10_000
+    );
 }

@@ -124,23 +124,65 @@ pub fn require_if_match(req: &HttpRequest) -> Result<IfMatch, ApiError> {
     }
     let mut tags = Vec::new();
     for value in values {
-        for part in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            if part == "*" {
-                return Ok(IfMatch::Any);
-            }
-            // Weak tags never match for If-Match (RFC 9110, strong comparison).
-            let version = part
-                .strip_prefix('"')
-                .and_then(|p| p.strip_suffix('"'))
-                .and_then(|p| p.parse::<i32>().ok());
-            if let Some(v) = version {
-                tags.push(v);
-            } else if !part.starts_with("W/") {
-                return Err(ApiError::bad_request("If-Match must hold ETags like \"3\""));
+        match entity_tags(value) {
+            Some(EntityTags::Any) => return Ok(IfMatch::Any),
+            Some(EntityTags::Strong(found)) => tags.extend(found),
+            None => {
+                return Err(ApiError::bad_request(
+                    "If-Match must be * or a list of ETags like \"3\"",
+                ));
             }
         }
     }
     Ok(IfMatch::Versions(tags))
+}
+
+enum EntityTags {
+    Any,
+    /// The versions named by strong tags. Weak tags and tags that are no version of ours are
+    /// well-formed but can never match (RFC 9110 compares If-Match strongly): they lead to 412.
+    Strong(Vec<i32>),
+}
+
+/// Parses one `If-Match` field value: `*`, or `#entity-tag` where an entity tag is `"..."` or
+/// `W/"..."` (commas may sit inside the quotes). `None` when it is not well-formed.
+fn entity_tags(value: &str) -> Option<EntityTags> {
+    let value = value.trim();
+    if value == "*" {
+        return Some(EntityTags::Any);
+    }
+    let mut versions = Vec::new();
+    let mut rest = value;
+    loop {
+        rest = rest.trim_start_matches([' ', '\t', ',']);
+        if rest.is_empty() {
+            break;
+        }
+        let (weak, quoted) = match rest.strip_prefix("W/") {
+            Some(r) => (true, r),
+            None => (false, rest),
+        };
+        let body = quoted.strip_prefix('"')?;
+        let end = body.find('"')?;
+        let tag = &body[..end];
+        if !tag
+            .bytes()
+            .all(|b| b == 0x21 || (0x23..=0x7e).contains(&b) || b >= 0x80)
+        {
+            return None;
+        }
+        if !weak && let Ok(v) = tag.parse::<i32>() {
+            versions.push(v);
+        }
+        rest = &body[end + 1..];
+        if !(rest.is_empty() || rest.starts_with([',', ' ', '\t'])) {
+            return None;
+        }
+    }
+    if versions.is_empty() && value.trim_matches([' ', '\t', ',']).is_empty() {
+        return None;
+    }
+    Some(EntityTags::Strong(versions))
 }
 
 /// What an `If-Match` header accepts.
@@ -213,5 +255,31 @@ mod tests {
             weak.and_then(|m| m.expected(3).map_err(|e| e.status)),
             Err(412)
         );
+        // Well-formed tags that are no version of ours are stale, not malformed: 412.
+        for stale in [
+            "\"k?V{qI7r\"",
+            "\"|R^*\", W/\"m\", W/\"~9xI_S,+9kH!W)S\"",
+            "W/\"\"",
+        ] {
+            let req = TestRequest::default()
+                .insert_header((header::IF_MATCH, stale))
+                .to_http_request();
+            let found = require_if_match(&req).map_err(|e| e.status);
+            assert_eq!(
+                found.and_then(|m| m.expected(3).map_err(|e| e.status)),
+                Err(412),
+                "{stale}"
+            );
+        }
+        for malformed in ["3", "\"3", "abc", ",", "\"3\"x"] {
+            let req = TestRequest::default()
+                .insert_header((header::IF_MATCH, malformed))
+                .to_http_request();
+            assert_eq!(
+                require_if_match(&req).map_err(|e| e.status),
+                Err(400),
+                "{malformed}"
+            );
+        }
     }
 }

@@ -6,6 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use chrono::NaiveDate;
 use icat_auth::AuthUser;
 use icat_common::validate::{self, Email, double_option};
+use icat_common::vocab::schema::{CountryCode, EmailAddress, Language, Name, Phone, Theme};
 use icat_common::web::{Problem, created, require_if_match, with_etag};
 use icat_common::{ApiError, Page, PageParams, Violations, vocab};
 use icat_store::Db;
@@ -35,15 +36,20 @@ pub struct DirectoryQuery {
     /// `primary` or `alternate`.
     pub role: Option<FpRole>,
     /// ISO 3166-1 alpha-2 code of a country covered.
+    #[param(value_type = Option<CountryCode>)]
     pub country: Option<String>,
     /// A theme covered.
+    #[param(value_type = Option<Theme>)]
     pub theme: Option<String>,
     /// Words, or beginnings of words, of the name, title or e-mail address.
+    #[param(max_length = 500)]
     pub q: Option<String>,
     /// Also ended designations.
     #[serde(default)]
     pub include_history: bool,
+    #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<i64>,
+    #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<i64>,
 }
 
@@ -53,8 +59,11 @@ pub struct DirectoryQuery {
 pub struct ExportQuery {
     pub agency: Option<String>,
     pub role: Option<FpRole>,
+    #[param(value_type = Option<CountryCode>)]
     pub country: Option<String>,
+    #[param(value_type = Option<Theme>)]
     pub theme: Option<String>,
+    #[param(max_length = 500)]
     pub q: Option<String>,
     #[serde(default)]
     pub include_history: bool,
@@ -79,7 +88,7 @@ fn filter(
         role,
         country,
         theme,
-        q: q.filter(|s| !s.trim().is_empty()),
+        q: icat_common::search::query(q)?,
         include_history,
     })
 }
@@ -133,21 +142,30 @@ async fn get_focal_point(
 #[serde(deny_unknown_fields)]
 pub struct Designation {
     /// `primary` or `alternate`. A new primary ends the agency's current one.
+    #[schema(value_type = FpRole)]
     pub role: String,
+    #[schema(value_type = Name)]
     pub name: String,
+    #[schema(value_type = Option<Name>)]
     pub title: Option<String>,
+    #[schema(value_type = EmailAddress)]
     pub email: String,
+    #[schema(value_type = Option<Phone>)]
     pub phone: Option<String>,
     /// Language codes such as `en`, `fr`, `pt-BR`.
     #[serde(default)]
+    #[schema(value_type = Vec<Language>, max_items = 20)]
     pub languages: Vec<String>,
     /// ISO 3166-1 alpha-2 codes.
     #[serde(default)]
+    #[schema(value_type = Vec<CountryCode>, max_items = 250)]
     pub countries: Vec<String>,
     /// prevention, protection, prosecution, partnerships.
     #[serde(default)]
+    #[schema(value_type = Vec<Theme>, max_items = 4)]
     pub themes: Vec<String>,
     /// `YYYY-MM-DD`; today when absent.
+    #[schema(format = Date)]
     pub valid_from: Option<String>,
 }
 
@@ -258,18 +276,23 @@ async fn designate(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FocalPointChange {
+    #[schema(value_type = Option<Name>)]
     pub name: Option<String>,
     /// `null` clears it.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Name>)]
     pub title: Option<Option<String>>,
+    #[schema(value_type = Option<EmailAddress>)]
     pub email: Option<String>,
     /// `null` clears it.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<Phone>)]
     pub phone: Option<Option<String>>,
+    #[schema(value_type = Option<Vec<Language>>, max_items = 20)]
     pub languages: Option<Vec<String>>,
+    #[schema(value_type = Option<Vec<CountryCode>>, max_items = 250)]
     pub countries: Option<Vec<String>>,
+    #[schema(value_type = Option<Vec<Theme>>, max_items = 4)]
     pub themes: Option<Vec<String>>,
 }
 

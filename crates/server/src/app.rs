@@ -3,6 +3,7 @@
 //! fallback that answers unknown paths with 404 or 405 as problem details.
 
 use crate::bootstrap::State;
+use crate::limits::ClientLimits;
 use crate::{assets, routes};
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
@@ -79,7 +80,93 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         .openapi(ApiDoc::openapi())
         .configure(api)
         .split_for_parts();
+    let mut doc = doc;
+    document_common_failures(&mut doc);
     doc
+}
+
+/// Gives the request headers the server parses a schema of what it accepts: `If-Match` is `*` or
+/// a list of entity tags (RFC 9110), `Idempotency-Key` 1 to 255 visible ASCII characters.
+fn describe_headers(op: &mut utoipa::openapi::path::Operation) {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    use utoipa::openapi::{RefOr, path::ParameterIn};
+    for p in op.parameters.iter_mut().flatten() {
+        let RefOr::T(p) = p else { continue };
+        if p.parameter_in != ParameterIn::Header {
+            continue;
+        }
+        let (pattern, max) = match p.name.to_ascii_lowercase().as_str() {
+            "if-match" => (
+                r#"^(\*|(W/)?"[\x21\x23-\x7e]*"( ?, ?(W/)?"[\x21\x23-\x7e]*")*)$"#,
+                1000,
+            ),
+            "idempotency-key" => (r"^[\x21-\x7e]{1,255}$", 255),
+            _ => continue,
+        };
+        p.schema = Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some(pattern))
+                .max_length(Some(max))
+                .into(),
+        );
+    }
+}
+
+/// Adds the failures any route can answer, so that no client (or fuzzer) meets an undocumented
+/// status: 401 on every route that needs a token, 400/413/415 on every route with a body, 400 on
+/// every route with query parameters, 503 when the database does not answer in time.
+fn document_common_failures(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder, path::ParameterIn};
+    let problem = |description: &str| {
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/problem+json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("Problem")))
+                        .build(),
+                )
+                .build(),
+        )
+    };
+    for item in doc.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for op in operations.into_iter().flatten() {
+            describe_headers(op);
+            let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+            let has_query = op
+                .parameters
+                .iter()
+                .flatten()
+                .any(|p| matches!(p, RefOr::T(p) if p.parameter_in == ParameterIn::Query));
+            let mut add = |status: &str, description: &str| {
+                op.responses
+                    .responses
+                    .entry(status.to_owned())
+                    .or_insert_with(|| problem(description));
+            };
+            if secured {
+                add("401", "Not signed in, or the session has ended");
+            }
+            if op.request_body.is_some() {
+                add("400", "Malformed body or unknown fields");
+                add("413", "Body too large");
+                add("415", "Wrong content type");
+            }
+            if has_query {
+                add("400", "Bad query parameters");
+            }
+            add("503", "The database does not answer in time");
+        }
+    }
 }
 
 /// The routes of the document, for telling 405 (known path, other method) from 404.
@@ -113,18 +200,30 @@ impl RouteTable {
         Self { routes }
     }
 
-    /// The methods a concrete path answers, if any route matches it.
+    /// The methods a concrete path answers, if any route matches it. Where a literal route and a
+    /// templated one both match (`/activities/check` and `/activities/{id}`), the literal one is
+    /// the resource: only the most specific routes count.
     fn allowed(&self, path: &str) -> Vec<String> {
         let parts: Vec<&str> = path.split('/').collect();
-        let mut allowed: Vec<String> = self
+        let is_template = |s: &String| s.starts_with('{') && s.ends_with('}');
+        let matching: Vec<(usize, &Vec<String>)> = self
             .routes
             .iter()
             .filter(|(segments, _)| {
                 segments.len() == parts.len()
-                    && segments.iter().zip(&parts).all(|(s, p)| {
-                        (s.starts_with('{') && s.ends_with('}') && !p.is_empty()) || s == p
-                    })
+                    && segments
+                        .iter()
+                        .zip(&parts)
+                        .all(|(s, p)| (is_template(s) && !p.is_empty()) || s == p)
             })
+            .map(|(segments, methods)| {
+                (segments.iter().filter(|s| is_template(s)).count(), methods)
+            })
+            .collect();
+        let fewest = matching.iter().map(|(n, _)| *n).min().unwrap_or(0);
+        let mut allowed: Vec<String> = matching
+            .into_iter()
+            .filter(|(n, _)| *n == fewest)
             .flat_map(|(_, methods)| methods.iter().cloned())
             .collect();
         allowed.sort();
@@ -159,12 +258,32 @@ async fn fallback(req: HttpRequest, table: web::Data<RouteTable>) -> HttpRespons
 /// Puts the request id on every response and writes every denied request (403) to the audit trail.
 async fn request_context(
     req: ServiceRequest,
-    next: Next<impl MessageBody>,
+    next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let request_id = req.extensions().get::<RequestId>().map(ToString::to_string);
+    // Health checks come from load balancers and monitors: never limited.
+    if !matches!(req.path(), "/healthz" | "/readyz")
+        && let Some(limits) = req.app_data::<web::Data<ClientLimits>>()
+    {
+        let forwarded = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok());
+        let client = limits.client(req.peer_addr().map(|a| a.ip()), forwarded);
+        if let Some(Err(wait)) = client.map(|c| limits.check(c)) {
+            let mut problem =
+                ApiError::rate_limited(wait.as_secs_f64().ceil() as u64).error_response();
+            if let Some(id) = request_id.and_then(|id| header::HeaderValue::from_str(&id).ok()) {
+                problem
+                    .headers_mut()
+                    .insert(header::HeaderName::from_static("x-request-id"), id);
+            }
+            return Ok(req.into_response(problem).map_into_right_body());
+        }
+    }
     let db = req.app_data::<web::Data<Db>>().cloned();
     let target = format!("{} {}", req.method(), req.path());
-    let mut res = next.call(req).await?;
+    let mut res = next.call(req).await?.map_into_left_body();
     if res.status() == actix_web::http::StatusCode::FORBIDDEN {
         let user = res.request().extensions().get::<AuthUser>().cloned();
         if let (Some(db), Some(user)) = (db, user) {
@@ -212,6 +331,15 @@ pub fn serve(state: State, listener: TcpListener, workers: usize) -> std::io::Re
     let table = web::Data::new(RouteTable::new(&doc));
     let db = web::Data::new(state.db);
     let auth = web::Data::new(state.auth);
+    let limits = web::Data::from(state.limits);
+    let idle = limits.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            every.tick().await;
+            idle.forget_idle();
+        }
+    });
     let mut server = HttpServer::new(move || {
         let openapi_json = openapi_json.clone();
         let (app, _) = App::new()
@@ -220,6 +348,7 @@ pub fn serve(state: State, listener: TcpListener, workers: usize) -> std::io::Re
             .split_for_parts();
         app.app_data(db.clone())
             .app_data(auth.clone())
+            .app_data(limits.clone())
             .app_data(table.clone())
             .app_data(json_config(JSON_LIMIT))
             .app_data(payload_config(JSON_LIMIT))

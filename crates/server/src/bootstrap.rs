@@ -16,6 +16,7 @@ use icat_store::{Db, PoolOptions};
 pub struct State {
     pub db: Db,
     pub auth: AuthConfig,
+    pub limits: std::sync::Arc<crate::limits::ClientLimits>,
 }
 
 /// Opens and migrates the database and seeds the member registry.
@@ -66,7 +67,12 @@ pub async fn prepare(settings: &Settings) -> anyhow::Result<State> {
         keys: TokenKeys::new(&secret).context("the token key is not usable")?,
         hasher: Hasher::new(settings.hash_concurrency),
     };
-    let state = State { db, auth };
+    let limits = std::sync::Arc::new(crate::limits::ClientLimits::new(
+        settings.rate_limit,
+        settings.rate_limit_burst,
+        settings.trusted_proxies.clone(),
+    ));
+    let state = State { db, auth, limits };
     ensure_admin(&state, settings).await?;
     Ok(state)
 }

@@ -30,6 +30,13 @@ pub struct Settings {
     pub admin_email: Option<String>,
     /// Env: `ICAT_ADMIN_PASSWORD`; without it a password is generated and printed once.
     pub admin_password: Option<String>,
+    /// Requests per second each client may sustain; 0 turns the limit off. Env: `ICAT_RATE_LIMIT`.
+    pub rate_limit: u32,
+    /// Requests a client may send at once above that rate. Env: `ICAT_RATE_LIMIT_BURST`.
+    pub rate_limit_burst: u32,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (addresses, comma-separated in the
+    /// environment). Env: `ICAT_TRUSTED_PROXIES`.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for Settings {
@@ -45,6 +52,9 @@ impl Default for Settings {
             workers: 0,
             admin_email: None,
             admin_password: None,
+            rate_limit: 100,
+            rate_limit_burst: 200,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -93,6 +103,23 @@ impl Settings {
         }
         if let Some(v) = var("ICAT_DB_POOL_SIZE") {
             self.db_pool_size = v.parse().context("ICAT_DB_POOL_SIZE must be a number")?;
+        }
+        if let Some(v) = var("ICAT_RATE_LIMIT") {
+            self.rate_limit = v.parse().context("ICAT_RATE_LIMIT must be a number")?;
+        }
+        if let Some(v) = var("ICAT_RATE_LIMIT_BURST") {
+            self.rate_limit_burst = v
+                .parse()
+                .context("ICAT_RATE_LIMIT_BURST must be a number")?;
+        }
+        if let Some(v) = var("ICAT_TRUSTED_PROXIES") {
+            self.trusted_proxies = v
+                .split(',')
+                .map(str::trim)
+                .filter(|a| !a.is_empty())
+                .map(str::parse)
+                .collect::<Result<_, _>>()
+                .context("ICAT_TRUSTED_PROXIES must be IP addresses separated by commas")?;
         }
         if let Some(v) = var("ICAT_WORKERS") {
             self.workers = v.parse().context("ICAT_WORKERS must be a number")?;

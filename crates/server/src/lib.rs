@@ -6,6 +6,7 @@ pub mod app;
 mod assets;
 pub mod bootstrap;
 pub mod config;
+pub mod limits;
 mod routes;
 pub mod seed;
 

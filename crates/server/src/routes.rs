@@ -52,11 +52,15 @@ pub struct AuditQuery {
     pub entity: Option<String>,
     /// `create`, `update`, `login`, `denied`, ...
     pub action: Option<String>,
-    /// From this moment on: `YYYY-MM-DD` or RFC 3339.
+    /// From this day on (`YYYY-MM-DD`; an RFC 3339 moment works too).
+    #[param(format = Date)]
     pub from: Option<String>,
-    /// Up to this moment: `YYYY-MM-DD` (the whole day) or RFC 3339.
+    /// Up to this day, included (`YYYY-MM-DD`; an RFC 3339 moment works too).
+    #[param(format = Date)]
     pub to: Option<String>,
+    #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<i64>,
+    #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<i64>,
 }
 

@@ -7,6 +7,7 @@ mod auth;
 mod backup;
 mod directory;
 mod framework;
+mod limits;
 mod matrix;
 mod migrations;
 mod reports;

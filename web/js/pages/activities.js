@@ -173,14 +173,20 @@ export async function activityForm(view, { id }) {
     results);
   const liveStatus = live.querySelector('.live-status');
   let checks = 0;
+  let lastChecked = null;
   const runCheck = debounce(async () => {
     const body = bodyOf(f);
     if (body.title.length < 4 || !body.countries.length || !body.start_date || !body.end_date || (f.agency_id && !body.agency_id)) {
       liveStatus.textContent = t('live_check_needs');
       fill(results);
+      lastChecked = null;
       return;
     }
     if (activity) body.agency_id = activity.agency_id;
+    // `change` follows `input` on blur: the same draft is not checked twice.
+    const key = JSON.stringify(body);
+    if (key === lastChecked) return;
+    lastChecked = key;
     const mineCheck = ++checks;
     liveStatus.textContent = t('checking');
     try {
@@ -193,6 +199,7 @@ export async function activityForm(view, { id }) {
       fill(results, found.length ? matchList(found, { heading: 'h3' }) : null);
     } catch (err) {
       if (mineCheck !== checks) return;
+      lastChecked = null;
       liveStatus.textContent = err.status === 422 ? t('live_check_invalid') : err.message;
       fill(results);
     }

@@ -70,7 +70,9 @@ export async function directory(view, { params }) {
   };
   const soon = debounce(() => { page = 1; search(); }, 250);
   q.control.addEventListener('input', soon);
-  form.addEventListener('change', () => { page = 1; search(); });
+  // The search box searches as one types; its own `change` (fired on blur) would only redraw the
+  // results under the pointer of someone clicking one of them.
+  form.addEventListener('change', (e) => { if (e.target !== q.control) { page = 1; search(); } });
   form.addEventListener('submit', (e) => { e.preventDefault(); page = 1; search(); });
   view.append(
     h('div', { class: 'page-head' },

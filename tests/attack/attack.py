@@ -1,0 +1,214 @@
+#!/usr/bin/env python3
+"""`make attack`: outside tools against a real server, on SQLite and (with ICAT_TEST_PG_URL) PostgreSQL.
+
+- schemathesis runs every check (`--checks all`) over every phase, stateful included, against the
+  served OpenAPI document: once anonymous, then signed in as an admin, an editor and a viewer;
+- sqlmap probes the query parameters of the list and search routes and must find nothing.
+
+Each run is bounded in examples; any failure fails the target. Reports go to target/attack/.
+"""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+OUT = os.path.join(ROOT, "target", "attack")
+BIN = os.environ.get("ICAT_BIN", os.path.join(ROOT, "target", "debug", "icat"))
+ADMIN = ("secretariat@icat.attack", "an attack run secretariat passphrase")
+PASSWORD = "an attack run user passphrase"
+EXAMPLES = os.environ.get("ICAT_ATTACK_EXAMPLES", "30")
+SEED = os.environ.get("ICAT_ATTACK_SEED", "20261129")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def call(base, method, path, body=None, token=None):
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(base + path, data=data, headers=headers, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as r:
+            return r.status, json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"null")
+
+
+class Server:
+    def __init__(self, backend):
+        self.backend = backend
+        self.dir = tempfile.mkdtemp(prefix="icat-attack-")
+        self.database = os.path.join(self.dir, "icat.db")
+        self.pg_name = None
+        if backend == "postgres":
+            self.pg_name = f"icat_attack_{uuid.uuid4().hex[:12]}"
+            subprocess.run(["psql", os.environ["ICAT_TEST_PG_URL"], "-qc", f"CREATE DATABASE {self.pg_name}"], check=True)
+            base_url = os.environ["ICAT_TEST_PG_URL"].rsplit("/", 1)[0]
+            self.database = f"{base_url}/{self.pg_name}"
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        # The per-client rate limit has tests of its own; here it would only turn fuzz cases into 429s.
+        env = dict(os.environ, DATABASE_URL=self.database, ICAT_BIND=f"127.0.0.1:{self.port}",
+                   ICAT_ADMIN_EMAIL=ADMIN[0], ICAT_ADMIN_PASSWORD=ADMIN[1], ICAT_LOG="error",
+                   ICAT_RATE_LIMIT="0")
+        self.log = open(os.path.join(self.dir, "server.log"), "w")
+        self.process = subprocess.Popen([BIN, "serve"], env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 60
+        while True:
+            try:
+                if call(self.base, "GET", "/readyz")[0] == 200:
+                    break
+            except OSError:
+                pass
+            if self.process.poll() is not None or time.time() > deadline:
+                raise SystemExit(f"icat did not start on {backend}")
+            time.sleep(0.2)
+
+    def stop(self):
+        if self.process.poll() is not None:
+            print(f"the server had exited with {self.process.returncode}")
+        self.process.terminate()
+        self.process.wait(timeout=40)
+        self.log.close()
+        # A crash or panic in the log is a finding even when every response looked fine.
+        with open(os.path.join(self.dir, "server.log")) as f:
+            log = f.read()
+        shutil.rmtree(self.dir, ignore_errors=True)
+        if self.pg_name:
+            subprocess.run(["psql", os.environ["ICAT_TEST_PG_URL"], "-qc",
+                            f"DROP DATABASE IF EXISTS {self.pg_name} WITH (FORCE)"], check=False)
+        return log
+
+
+def prepare(base):
+    """Users of each role and some records, so that reads meet real data."""
+    status, tokens = call(base, "POST", "/api/v1/auth/login", {"email": ADMIN[0], "password": ADMIN[1]})
+    assert status == 200, tokens
+    admin = tokens["access_token"]
+    ids = {a["acronym"]: a["id"] for a in call(base, "GET", "/api/v1/agencies?per_page=100", token=admin)[1]["items"]}
+    users = {}
+    for role, acronym in (("editor", "UNODC"), ("viewer", "ILO")):
+        email = f"{role}@attack.example"
+        status, body = call(base, "POST", "/api/v1/users", {"email": email, "name": role.title(), "role": role,
+                                                             "agency_id": ids[acronym], "password": PASSWORD}, admin)
+        assert status == 201, body
+        users[role] = (email, PASSWORD)
+    for acronym, title in (("UNODC", "Training of judges on trafficking cases in Nigeria"),
+                           ("ILO", "Training judges and prosecutors on trafficking cases (Nigeria)")):
+        status, body = call(base, "POST", "/api/v1/activities", {
+            "agency_id": ids[acronym], "title": title, "description": "Workshops for judges and prosecutors.",
+            "countries": ["NG"], "themes": ["prosecution"], "sdg_targets": ["16.2"], "target_groups": ["judges"],
+            "partners": [], "start_date": "2027-01-01", "end_date": "2027-12-31"}, admin)
+        assert status == 201, body
+        status, body = call(base, "POST", f"/api/v1/agencies/{ids[acronym]}/focal-points", {
+            "role": "primary", "name": f"Focal Point {acronym}", "email": f"fp@{acronym.lower()}.example"}, admin)
+        assert status == 201, body
+    users["admin"] = ADMIN
+    return admin, users
+
+
+def schemathesis(server, principal, credentials):
+    env = dict(os.environ, ICAT_ATTACK_BASE=server.base, SCHEMATHESIS_HOOKS="hooks")
+    env["PYTHONPATH"] = os.path.dirname(__file__) + os.pathsep + env.get("PYTHONPATH", "")
+    if credentials:
+        env["ICAT_ATTACK_EMAIL"], env["ICAT_ATTACK_PASSWORD"] = credentials
+    report = os.path.join(OUT, f"schemathesis-{server.backend}-{principal}.xml")
+    command = [
+        "schemathesis", "run", f"{server.base}/api/openapi.json",
+        "--checks", "all",
+        "--phases", "examples,coverage,fuzzing,stateful",
+        "--max-examples", EXAMPLES,
+        "--seed", SEED,
+        "--generation-database", "none",
+        "--workers", "2",
+        "--request-timeout", "30",
+        "--no-color",
+        "--report", "junit", "--report-junit-path", report,
+    ]
+    print(f"\n=== schemathesis on {server.backend}, {principal} ===", flush=True)
+    result = subprocess.run(command, env=env, cwd=os.path.dirname(__file__))
+    return result.returncode == 0
+
+
+def sqlmap(server, token):
+    """sqlmap on every query parameter of the list and search routes; it must find no injection."""
+    targets = [
+        "/api/v1/activities?q=judges&agency=UNODC&country=NG&theme=prosecution&sdg=16.2&status=planned&from=2027-01-01&to=2027-12-31",
+        "/api/v1/focal-points?q=focal&agency=UNODC&role=primary&country=NG&theme=prevention",
+        "/api/v1/reports/duplicates?country=NG&theme=prosecution&agency=UNODC&status=all&level=possible",
+        "/api/v1/audit?actor=secretariat&entity=user&action=login",
+        "/api/v1/agencies?working_group=true&active=true",
+    ]
+    clean = True
+    for target in targets:
+        output = os.path.join(OUT, "sqlmap", server.backend)
+        command = [
+            "sqlmap", "-u", server.base + target, "--batch", "--level", "2", "--risk", "1",
+            "--headers", f"Authorization: Bearer {token}", "--dbms",
+            "PostgreSQL" if server.backend == "postgres" else "SQLite",
+            "--technique", "BEUT", "--time-sec", "2", "--threads", "2",
+            "--output-dir", output, "--flush-session", "--disable-coloring",
+        ]
+        print(f"\n=== sqlmap on {server.backend}: {target} ===", flush=True)
+        result = subprocess.run(command, capture_output=True, text=True)
+        text = result.stdout + result.stderr
+        found = "is vulnerable" in text or "sqlmap identified the following injection point" in text
+        summary = [line for line in text.splitlines() if "all tested parameters" in line or "injection" in line.lower()]
+        print("\n".join(summary[-3:]) or text[-800:])
+        if found or result.returncode not in (0,):
+            print(text[-4000:])
+            clean = False
+    return clean
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    backends = ["sqlite"] + (["postgres"] if os.environ.get("ICAT_TEST_PG_URL") else [])
+    failed = []
+    for backend in backends:
+        server = Server(backend)
+        try:
+            admin_token, users = prepare(server.base)
+            for principal, credentials in (("anonymous", None), ("admin", users["admin"]),
+                                           ("editor", users["editor"]), ("viewer", users["viewer"])):
+                if not schemathesis(server, principal, credentials):
+                    failed.append(f"schemathesis {backend} {principal}")
+            # The fuzzer may have ended the admin's sessions, or locked the account with wrong
+            # passwords (429 + Retry-After): sign in again for sqlmap, waiting if need be.
+            for _ in range(6):
+                status, tokens = call(server.base, "POST", "/api/v1/auth/login", {"email": ADMIN[0], "password": ADMIN[1]})
+                if status != 429:
+                    break
+                time.sleep(60)
+            if not sqlmap(server, tokens.get("access_token", admin_token)):
+                failed.append(f"sqlmap {backend}")
+        except Exception:
+            print(server.stop()[-6000:])
+            raise
+        log = server.stop()
+        if server.process.returncode not in (0, -15):
+            failed.append(f"server exited with {server.process.returncode} on {backend}")
+        if "panicked" in log:
+            failed.append(f"server panicked on {backend}")
+            print(log[-4000:])
+    if failed:
+        print("\nattack FAILED: " + "; ".join(failed))
+        sys.exit(1)
+    print(f"\nattack passed on {', '.join(backends)}: schemathesis x4 principals, sqlmap x5 routes")
+
+
+if __name__ == "__main__":
+    main()

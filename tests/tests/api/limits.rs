@@ -1,0 +1,146 @@
+//! Resource limits: per-client rate limits that a forged `X-Forwarded-For` cannot get round, and a
+//! flood of wrong passwords that leaves the rest of the API answering within the argon2 memory cap.
+
+use icat_tests::{Backend, TestApp};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+async fn with_limits(backend: Backend, per_second: u32, burst: u32) -> Option<TestApp> {
+    TestApp::start_with(backend, |s| {
+        s.rate_limit = per_second;
+        s.rate_limit_burst = burst;
+    })
+    .await
+}
+
+async fn one_client_is_limited_whatever_it_claims_to_be(backend: Backend) {
+    let Some(app) = with_limits(backend, 2, 10).await else {
+        eprintln!("ICAT_TEST_PG_URL is not set: PostgreSQL run skipped");
+        return;
+    };
+    let mut limited = 0;
+    let mut first_limited = None;
+    for i in 0..40 {
+        // A different forged client address on every request: it must not buy a fresh bucket.
+        let forged = format!("198.51.100.{i}");
+        let r = app
+            .send(
+                Method::GET,
+                "/api/v1/agencies",
+                None,
+                None,
+                &[("x-forwarded-for", &forged), ("x-real-ip", &forged)],
+            )
+            .await;
+        if r.status == StatusCode::TOO_MANY_REQUESTS {
+            limited += 1;
+            assert_eq!(r.code(), "rate_limited");
+            assert!(
+                r.header("retry-after")
+                    .and_then(|s| s.parse::<u64>().ok())
+                    .is_some_and(|s| s >= 1)
+            );
+            assert!(r.header("x-request-id").is_some());
+            first_limited.get_or_insert(i);
+        } else {
+            assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text);
+        }
+    }
+    assert!(limited >= 25, "only {limited} of 40 requests were limited");
+    assert!(
+        first_limited.is_some_and(|i| i >= 10),
+        "the burst of 10 is allowed first: {first_limited:?}"
+    );
+    // Health checks are never limited (load balancers poll them).
+    for _ in 0..20 {
+        let r = app.send(Method::GET, "/healthz", None, None, &[]).await;
+        assert_eq!(r.status, StatusCode::OK);
+    }
+    app.stop().await;
+}
+
+/// 50 concurrent sign-ins with wrong passwords: the hashing is capped (two at a time, 19 MiB each),
+/// so the process stays under 300 MB and other routes keep answering (no 5xx) during the flood.
+async fn a_login_flood_leaves_the_api_answering(backend: Backend) {
+    let Some(app) = TestApp::start(backend).await else {
+        eprintln!("ICAT_TEST_PG_URL is not set: PostgreSQL run skipped");
+        return;
+    };
+    let viewer = app.user("viewer", Some("UNODC")).await;
+    eprintln!("before the flood: {:?} MB", peak_mb());
+    let flood: Vec<_> = (0..50)
+        .map(|i| {
+            let client = app.client.clone();
+            let url = format!("{}/api/v1/auth/login", app.base);
+            tokio::spawn(async move {
+                client
+                    .post(url)
+                    .json(&json!({"email": format!("someone{i}@icat.test"), "password": "wrong password, wrong"}))
+                    .send()
+                    .await
+                    .map(|r| r.status())
+            })
+        })
+        .collect();
+    let mut answered = 0;
+    while !flood.iter().all(tokio::task::JoinHandle::is_finished) {
+        let r = app
+            .get("/api/v1/focal-points?agency=UNODC", &viewer.access)
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        answered += 1;
+    }
+    for handle in flood {
+        let status = handle
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            status == StatusCode::UNAUTHORIZED || status == StatusCode::SERVICE_UNAVAILABLE,
+            "a wrong password gets 401 (or 503 when the hashing queue is full): {status}"
+        );
+    }
+    assert!(
+        answered >= 1,
+        "directory look-ups answered during the flood"
+    );
+    if let Some(mb) = peak_mb() {
+        assert!(mb < 300, "peak memory of the test process: {mb} MB");
+    }
+    app.stop().await;
+}
+
+/// The peak resident memory of this process (server and test client), in MB.
+fn peak_mb() -> Option<u64> {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .map(|kb| kb / 1024)
+}
+
+mod rate_limits {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        super::one_client_is_limited_whatever_it_claims_to_be(icat_tests::Backend::Sqlite).await;
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        super::one_client_is_limited_whatever_it_claims_to_be(icat_tests::Backend::Postgres).await;
+    }
+}
+
+mod login_flood {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        super::a_login_flood_leaves_the_api_answering(icat_tests::Backend::Sqlite).await;
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        super::a_login_flood_leaves_the_api_answering(icat_tests::Backend::Postgres).await;
+    }
+}

@@ -4,7 +4,7 @@
 CARGO ?= cargo
 SHELL := /bin/bash
 
-.PHONY: run build test e2e e2e-deps attack attack-deps lint fmt eval bench deps help
+.PHONY: run build test e2e e2e-deps attack attack-deps faults lint fmt eval bench deps help
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -43,6 +43,10 @@ e2e-deps:
 attack: deps attack-deps ## Outside attack tools: schemathesis (every check, stateful too) per role, and sqlmap
 	$(CARGO) build --bin icat
 	ICAT_BIN=$(CURDIR)/target/debug/icat python3 tests/attack/attack.py
+
+faults: deps ## Faults injected into a real server: kill -9, 32 writers, SIGTERM, PostgreSQL restart, full pool
+	$(CARGO) build --bin icat
+	ICAT_BIN=$(CURDIR)/target/debug/icat python3 tests/attack/faults.py
 
 # schemathesis (pinned) from PyPI, sqlmap from Debian.
 attack-deps:

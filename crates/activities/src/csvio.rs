@@ -221,3 +221,29 @@ pub fn export(all: &[Activity]) -> Result<String, ApiError> {
     }
     out.finish()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        /// Any bytes sent as a CSV file get rows or a list of errors, never a panic.
+        #[test]
+        fn any_bytes_parse_or_are_refused(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..600)) {
+            let _ = parse(&bytes);
+        }
+
+        /// Text shaped like the import's own files, with damage in the cells.
+        #[test]
+        fn damaged_files_parse_or_are_refused(
+            rows in proptest::collection::vec("[a-zA-Z0-9 ;,\"=+@\\-]{0,40}", 0..6),
+        ) {
+            let mut text = String::from("title,description,countries,themes,start_date,end_date\n#activity+title,#description,#country,#sector,#date+start,#date+end\n");
+            for r in rows {
+                text.push_str(&r);
+                text.push('\n');
+            }
+            let _ = parse(text.as_bytes());
+        }
+    }
+}

@@ -439,3 +439,43 @@ impl From<&icat_dedup::Reason> for ReasonView {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        /// A JSON body holding any strings is validated field by field: a complaint per field or
+        /// data, never a panic; what passes has a start no later than its end.
+        #[test]
+        fn any_body_is_judged_without_panic(
+            title in "\\PC{0,80}",
+            words in proptest::collection::vec("\\PC{0,12}", 0..5),
+            start in "[0-9-]{0,12}|2027-0[1-9]-[0-2][0-9]",
+            end in "[0-9-]{0,12}|2027-0[1-9]-[0-2][0-9]",
+            budget in proptest::option::of(proptest::num::f64::ANY),
+        ) {
+            let body = ActivityBody {
+                agency_id: None,
+                title: title.clone(),
+                description: title,
+                countries: words.clone(),
+                themes: words.clone(),
+                sdg_targets: words.clone(),
+                target_groups: words.clone(),
+                partners: words,
+                start_date: start,
+                end_date: end,
+                status: None,
+                budget_usd: budget,
+            };
+            let mut v = Violations::new();
+            if let Some(data) = body.parse(&mut v) {
+                proptest::prop_assert!(data.start_date <= data.end_date);
+                proptest::prop_assert!(v.is_empty());
+            } else {
+                proptest::prop_assert!(!v.is_empty());
+            }
+        }
+    }
+}

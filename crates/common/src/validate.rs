@@ -98,6 +98,32 @@ where
 mod tests {
     use super::*;
 
+    proptest::proptest! {
+        /// Every parser of outside text answers Ok or a message for any input, never panics,
+        /// and what it accepts holds what it promises.
+        #[test]
+        fn parsers_of_outside_text_never_panic(raw in "\\PC{0,300}|[ -~]{0,80}") {
+            if let Ok(email) = Email::parse(&raw) {
+                proptest::prop_assert!(email.as_str().contains('@'));
+                proptest::prop_assert!(!email.as_str().chars().any(char::is_whitespace));
+            }
+            if let Ok(url) = web_address(&raw) {
+                proptest::prop_assert!(url.starts_with("http"));
+            }
+            if let Ok(t) = text(&raw, 50) {
+                proptest::prop_assert!(!t.is_empty() && t.chars().count() <= 50);
+            }
+            let _ = crate::vocab::country(&raw);
+            let _ = crate::vocab::language(&raw);
+            let _ = crate::vocab::theme(&raw);
+            let terms = crate::search::terms(&raw);
+            for term in &terms {
+                let _ = crate::search::prefix_end(term);
+            }
+            let _ = crate::search::query(Some(raw.clone()));
+        }
+    }
+
     #[test]
     fn emails_are_normalised_and_checked() {
         assert_eq!(

@@ -234,6 +234,14 @@ mod tests {
     use super::*;
     use actix_web::test::TestRequest;
 
+    proptest::proptest! {
+        /// Any If-Match value parses or is refused; none panics.
+        #[test]
+        fn any_if_match_value_is_handled(value in "[ -~]{0,80}|(W/)?\"[!#-~]{0,8}\"( ?, ?(W/)?\"[!#-~,]{0,8}\")*") {
+            let _ = entity_tags(&value);
+        }
+    }
+
     #[test]
     fn if_match_parsing() {
         let req = TestRequest::default().to_http_request();

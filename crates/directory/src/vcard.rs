@@ -132,6 +132,24 @@ mod tests {
         assert_eq!(unfolded.trim_end(), line);
     }
 
+    proptest::proptest! {
+        /// Whatever a focal point's fields hold, the card stays a card: CRLF only between
+        /// lines, every physical line at most 75 octets, and unfolding gives back whole values.
+        #[test]
+        fn any_text_makes_a_well_formed_card(value in "\\PC{0,300}|[,;\\\\\\r\\n a-z]{0,100}") {
+            let escaped = escape(&value);
+            proptest::prop_assert!(!escaped.contains('\n') && !escaped.contains('\r'));
+            let mut out = String::new();
+            fold(&format!("NOTE:{escaped}"), &mut out);
+            proptest::prop_assert!(out.ends_with("\r\n"));
+            for physical in out.split("\r\n").filter(|l| !l.is_empty()) {
+                proptest::prop_assert!(physical.len() <= 75);
+                proptest::prop_assert!(!physical.contains('\r') && !physical.contains('\n'));
+            }
+            let _ = family_and_given(&value);
+        }
+    }
+
     #[test]
     fn names_split_into_family_and_given() {
         assert_eq!(

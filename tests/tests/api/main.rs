@@ -10,5 +10,6 @@ mod framework;
 mod limits;
 mod matrix;
 mod migrations;
+mod probes;
 mod reports;
 mod users;

@@ -1,0 +1,225 @@
+#!/usr/bin/env python3
+"""The server half of `make bench`: every endpoint class under load, as ratios to a baseline.
+
+Machines here are shared and noisy, so each class is measured against `GET /healthz` taken in the
+same run: baseline and class alternate for three rounds, and the report gives the median, min and
+max of class/baseline requests per second. Per class: requests/s, p50, p99, errors and the
+server's peak memory (VmHWM). `icat dedup rebuild` is timed at 10,000 and at ICAT_BENCH_ACTIVITIES
+(default 100,000) activities. SQLite always; PostgreSQL too when ICAT_BENCH_PG_URL is set.
+
+Output: a table on the terminal and target/bench/report.json.
+"""
+
+import json
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+import uuid
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+BIN = os.path.join(ROOT, "target", "release", "icat")
+OUT = os.path.join(ROOT, "target", "bench")
+LARGE = int(os.environ.get("ICAT_BENCH_ACTIVITIES", "100000"))
+SECONDS = int(os.environ.get("ICAT_BENCH_SECONDS", "5"))
+ROUNDS = 3
+ADMIN = ("admin@icat.test", "a long secretariat passphrase")
+SEEDED = ("seed.user001@icat.test", "seeded account passphrase")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def env_for(database, **extra):
+    return dict(os.environ, DATABASE_URL=database, ICAT_LOG="warn", ICAT_RATE_LIMIT="0",
+                ICAT_ADMIN_EMAIL=ADMIN[0], ICAT_ADMIN_PASSWORD=ADMIN[1], **extra)
+
+
+def peak_rss_mb_of(command, env):
+    """Runs a command under /usr/bin/time; answers (seconds, peak RSS in MB)."""
+    started = time.monotonic()
+    result = subprocess.run(["/usr/bin/time", "-f", "PEAK %M", *command], env=env, capture_output=True, text=True)
+    seconds = time.monotonic() - started
+    if result.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{result.stderr[-2000:]}")
+    peak = int(re.search(r"PEAK (\d+)", result.stderr).group(1)) / 1024
+    return seconds, peak
+
+
+class Database:
+    def __init__(self, backend, size):
+        self.backend, self.size = backend, size
+        self.pg_name = None
+        if backend == "postgres":
+            self.pg_name = f"icat_bench_{uuid.uuid4().hex[:10]}"
+            subprocess.run(["psql", os.environ["ICAT_BENCH_PG_URL"], "-qc", f"CREATE DATABASE {self.pg_name}"], check=True)
+            self.url = os.environ["ICAT_BENCH_PG_URL"].rsplit("/", 1)[0] + "/" + self.pg_name
+        else:
+            self.dir = tempfile.mkdtemp(prefix="icat-bench-", dir=OUT)
+            self.url = os.path.join(self.dir, "bench.db")
+        started = time.monotonic()
+        subprocess.run([BIN, "seed", "--activities", str(size), "--users", "300"], env=env_for(self.url), check=True,
+                       stdout=subprocess.DEVNULL)
+        print(f"  seeded {size} activities on {backend} in {time.monotonic() - started:.0f} s", flush=True)
+
+    def drop(self):
+        if self.pg_name:
+            subprocess.run(["psql", os.environ["ICAT_BENCH_PG_URL"], "-qc", f"DROP DATABASE IF EXISTS {self.pg_name} WITH (FORCE)"])
+        else:
+            subprocess.run(["rm", "-rf", self.dir])
+
+
+class Server:
+    def __init__(self, database):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen([BIN, "serve"], env=env_for(database.url, ICAT_BIND=f"127.0.0.1:{self.port}"),
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(300):
+            try:
+                with urllib.request.urlopen(f"{self.base}/readyz", timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.2)
+        raise SystemExit("icat did not start")
+
+    def peak_rss_mb(self):
+        with open(f"/proc/{self.process.pid}/status") as f:
+            return int(re.search(r"VmHWM:\s+(\d+)", f.read()).group(1)) / 1024
+
+    def login(self, email, password):
+        request = urllib.request.Request(f"{self.base}/api/v1/auth/login", method="POST",
+                                         data=json.dumps({"email": email, "password": password}).encode(),
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request) as r:
+            return json.load(r)["access_token"]
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=60)
+
+
+def wrk(base, connections, env, script="bench/load.lua", seconds=SECONDS):
+    command = ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script, base]
+    result = subprocess.run(command, cwd=ROOT, env=dict(os.environ, **env), capture_output=True, text=True)
+    line = next((l for l in result.stdout.splitlines() if l.startswith("BENCH ")), None)
+    if line is None:
+        raise SystemExit(f"wrk printed no figures:\n{result.stdout}\n{result.stderr}")
+    figures = json.loads(line[6:])
+    seconds_run = figures["duration_us"] / 1e6
+    return {"rps": figures["requests"] / seconds_run, "p50_ms": figures["p50_us"] / 1000,
+            "p99_ms": figures["p99_us"] / 1000, "errors": figures["errors"]}
+
+
+def measure(server, backend, name, connections, env, script="bench/load.lua", during=None):
+    """Alternates baseline and class for ROUNDS rounds; `during` runs alongside the class (a flood)."""
+    baseline = {"BENCH_PATH": "/healthz"}
+    rounds, ratios = [], []
+    for _ in range(ROUNDS):
+        base = wrk(server.base, connections, baseline)
+        stop = threading.Event()
+        flood = None
+        if during:
+            flood = threading.Thread(target=during, args=(stop,))
+            flood.start()
+            time.sleep(0.5)
+        figures = wrk(server.base, connections, env, script)
+        if flood:
+            stop.set()
+            flood.join()
+        rounds.append(figures)
+        ratios.append(figures["rps"] / base["rps"] if base["rps"] else 0)
+    median = sorted(rounds, key=lambda f: f["rps"])[len(rounds) // 2]
+    row = {"class": name, "backend": backend, "connections": connections,
+           "rps": round(median["rps"], 1), "p50_ms": round(median["p50_ms"], 2), "p99_ms": round(median["p99_ms"], 2),
+           "errors": sum(f["errors"] for f in rounds),
+           "ratio_to_baseline": round(statistics.median(ratios), 3),
+           "ratio_min": round(min(ratios), 3), "ratio_max": round(max(ratios), 3),
+           "peak_rss_mb": round(server.peak_rss_mb(), 1)}
+    print(f"  {name:<34} {connections:>3} conn  {row['rps']:>8.1f} rps  p50 {row['p50_ms']:>7.2f} ms  "
+          f"p99 {row['p99_ms']:>7.2f} ms  err {row['errors']:>4}  ratio {row['ratio_to_baseline']:.3f} "
+          f"[{row['ratio_min']:.3f}-{row['ratio_max']:.3f}]  rss {row['peak_rss_mb']:.0f} MB", flush=True)
+    return row
+
+
+def http_classes(server, backend):
+    editor = server.login(*SEEDED)
+    token = {"ICAT_TOKEN": editor}
+    rows = []
+    baseline = measure(server, backend, "healthz (baseline)", 32, {"BENCH_PATH": "/healthz"})
+    rows.append(baseline)
+    for name, path, conns in (
+        ("directory by agency", "/api/v1/focal-points?agency=UNODC", 32),
+        ("directory by country", "/api/v1/focal-points?country=NG", 32),
+        ("directory by text", "/api/v1/focal-points?q=focal", 32),
+        ("activity list page of 50, filtered", "/api/v1/activities?country=NG&theme=prevention&per_page=50", 16),
+        ("activity list page of 50, search", "/api/v1/activities?q=training%20judges&per_page=50", 16),
+        ("duplicate report", "/api/v1/reports/duplicates", 2),
+    ):
+        rows.append(measure(server, backend, name, conns, {"BENCH_PATH": path, **token}))
+    rows.append(measure(server, backend, "record activity (duplicate check)", 16, token, script="bench/record.lua"))
+    login = {"BENCH_METHOD": "POST", "BENCH_PATH": "/api/v1/auth/login",
+             "BENCH_BODY": json.dumps({"email": SEEDED[0], "password": SEEDED[1]})}
+    for conns in (1, 2, 8):
+        rows.append(measure(server, backend, f"login ({conns} clients)", conns, login))
+    alone = next(r for r in rows if r["class"] == "directory by agency")
+
+    def flood(stop):
+        while not stop.is_set():
+            wrk(server.base, 8, {"BENCH_METHOD": "POST", "BENCH_PATH": "/api/v1/auth/login",
+                                 "BENCH_BODY": json.dumps({"email": SEEDED[0], "password": "a wrong password, wrong"})},
+                seconds=2)
+
+    during = measure(server, backend, "directory during a login flood", 32,
+                     {"BENCH_PATH": "/api/v1/focal-points?agency=UNODC", **token}, during=flood)
+    during["ratio_to_alone"] = round(during["rps"] / alone["rps"], 3) if alone["rps"] else 0
+    rows.append(during)
+    return rows
+
+
+def rebuild_row(database, backend):
+    seconds, peak = peak_rss_mb_of([BIN, "dedup", "rebuild"], env_for(database.url))
+    row = {"class": "dedup_rebuild", "backend": backend, "activities": database.size,
+           "seconds": round(seconds, 2), "peak_rss_mb": round(peak, 1)}
+    print(f"  dedup rebuild at {database.size:>7} activities: {seconds:6.2f} s, peak {peak:.0f} MB", flush=True)
+    return row
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    backends = ["sqlite"] + (["postgres"] if os.environ.get("ICAT_BENCH_PG_URL") else [])
+    report = []
+    for backend in backends:
+        print(f"\n== {backend}", flush=True)
+        small = Database(backend, 10_000)
+        report.append(rebuild_row(small, backend))
+        small.drop()
+        large = Database(backend, LARGE)
+        report.append(rebuild_row(large, backend))
+        server = Server(large)
+        try:
+            report.extend(http_classes(server, backend))
+        finally:
+            server.stop()
+            large.drop()
+        rebuilds = [r for r in report if r["class"] == "dedup_rebuild" and r["backend"] == backend]
+        if len(rebuilds) == 2 and rebuilds[0]["seconds"]:
+            growth = rebuilds[1]["seconds"] / rebuilds[0]["seconds"]
+            print(f"  rebuild growth 10,000 -> {LARGE}: {growth:.1f}x")
+    with open(os.path.join(OUT, "report.json"), "w") as f:
+        json.dump(report, f, indent=1)
+    print(f"\nwrote {os.path.join(OUT, 'report.json')}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

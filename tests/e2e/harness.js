@@ -151,6 +151,9 @@ export async function checkPage(page) {
     for (const b of document.querySelectorAll('button, a[href]')) {
       if (!b.textContent.trim() && !b.getAttribute('aria-label')) problems.push(`unnamed ${b.tagName.toLowerCase()}`);
     }
+    // A value the page forgot to turn into words (`null`, `undefined`, `[object Object]`).
+    const leaked = /\b(null|undefined|NaN)\b|\[object Object\]/.exec(document.querySelector('main').innerText);
+    if (leaked) problems.push(`"${leaked[0]}" shown on the page`);
     const h1 = document.querySelectorAll('main h1').length;
     if (h1 !== 1) problems.push(`${h1} h1 elements in main`);
     if (document.documentElement.scrollWidth > window.innerWidth + 1) {

@@ -31,6 +31,13 @@ function append(el, children) {
 let ids = 0;
 export const uid = (prefix = 'f') => `${prefix}-${++ids}`;
 
+/** Appends children to `el`, leaving out null, undefined and false (the DOM's own append would
+ * write them as text). */
+export function add(el, ...children) {
+  append(el, children);
+  return el;
+}
+
 /** Replaces the children of `el`. */
 export function fill(el, ...children) {
   el.replaceChildren();

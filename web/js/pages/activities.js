@@ -4,7 +4,7 @@
 import { get, post, patch, del, request, query, download, session } from '../api.js';
 import { t } from '../i18n.js';
 import {
-  h, fill, field, chipsField, checkGroup, problemSlot, showProblem, clearProblem, problemBox, notify, go,
+  h, add, fill, field, chipsField, checkGroup, problemSlot, showProblem, clearProblem, problemBox, notify, go,
   pager, table, countryOptions, splitList, fmtDate, fmtCountries, fmtPercent, levelBadge, debounce, confirmDialog,
 } from '../ui.js';
 import { ctx, canWrite, isAdmin, myAgency, agencyOptions, agencyById, primaryOf } from '../context.js';
@@ -49,7 +49,7 @@ export async function activityList(view, { params }) {
     field('to', t('running_to'), { kind: 'date', value: filters.to }),
   ];
   const writer = session.user.role !== 'viewer';
-  view.append(
+  add(view, 
     h('div', { class: 'page-head' },
       h('h1', {}, t('activities_title')),
       h('div', { class: 'actions' },
@@ -127,11 +127,11 @@ export async function activityForm(view, { id }) {
     activity = r.data;
     etag = r.etag;
     if (!canWrite(activity.agency_id)) {
-      view.append(h('h1', {}, t('forbidden_title')), h('p', {}, t('problem.forbidden')));
+      add(view, h('h1', {}, t('forbidden_title')), h('p', {}, t('problem.forbidden')));
       return;
     }
   } else if (session.user.role === 'viewer') {
-    view.append(h('h1', {}, t('forbidden_title')), h('p', {}, t('problem.forbidden')));
+    add(view, h('h1', {}, t('forbidden_title')), h('p', {}, t('problem.forbidden')));
     return;
   }
   const a = activity || {};
@@ -236,7 +236,7 @@ export async function activityForm(view, { id }) {
       submit.disabled = false;
     }
   });
-  view.append(
+  add(view, 
     h('h1', {}, activity ? t('edit_activity') : t('record_activity')),
     h('div', { class: 'split' }, form, live));
   if (activity) runCheck();
@@ -270,7 +270,7 @@ export async function activityDetail(view, { id }) {
         } catch (err) { notify(err.message, 'error'); }
       },
     }, t('archive'))) : null;
-  view.append(
+  add(view, 
     h('p', { class: 'crumbs' }, h('a', { href: '#/activities' }, t('activities_title'))),
     h('div', { class: 'page-head' }, h('h1', {}, a.title), actions),
     h('p', { class: 'lead' }, a.description || ''),
@@ -294,7 +294,7 @@ export async function activityDetail(view, { id }) {
 
 export async function activityImport(view) {
   if (session.user.role === 'viewer') {
-    view.append(h('h1', {}, t('forbidden_title')), h('p', {}, t('problem.forbidden')));
+    add(view, h('h1', {}, t('forbidden_title')), h('p', {}, t('problem.forbidden')));
     return;
   }
   const file = field('file', t('csv_file'), { kind: 'file', attrs: { accept: '.csv,text/csv' }, hint: t('import_hint') });
@@ -331,7 +331,7 @@ export async function activityImport(view) {
   };
   form.addEventListener('submit', (e) => { e.preventDefault(); send(true); });
   commit.addEventListener('click', () => send(false));
-  view.append(
+  add(view, 
     h('p', { class: 'crumbs' }, h('a', { href: '#/activities' }, t('activities_title'))),
     h('h1', {}, t('import_title')),
     h('p', { class: 'lead' }, t('import_lead')),

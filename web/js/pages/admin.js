@@ -4,7 +4,7 @@
 import { get, post, patch, request, query, download } from '../api.js';
 import { t, countryName } from '../i18n.js';
 import {
-  h, field, problemSlot, showProblem, clearProblem, notify, go, pager, table, barChart, fmtDate, fmtTime,
+  h, add, field, problemSlot, showProblem, clearProblem, notify, go, pager, table, barChart, fmtDate, fmtTime,
 } from '../ui.js';
 import { ctx, agencyOptions, agencyById, loadContext } from '../context.js';
 import { filterForm } from './activities.js';
@@ -25,7 +25,7 @@ export async function reports(view, { params }) {
   const outside = rows.filter((p) => !p.working_group);
   const active = (list) => list.filter((p) => p.activities_last_12_months > 0).length;
   const period = [field('from', t('running_from'), { kind: 'date', value: from }), field('to', t('running_to'), { kind: 'date', value: to })];
-  view.append(
+  add(view, 
     h('h1', {}, t('reports_title')),
     h('section', { 'aria-labelledby': 'part-h' },
       h('div', { class: 'page-head' }, h('h2', { id: 'part-h' }, t('participation_title')), csvButton('/api/v1/reports/participation?format=csv', 'icat-participation.csv')),
@@ -96,7 +96,7 @@ export async function adminAgencies(view, { params }) {
       go('#/admin/agencies');
     } catch (err) { showProblem(form, err); }
   });
-  view.append(
+  add(view, 
     h('h1', {}, t('agencies_title')),
     h('p', {}, showAll ? h('a', { href: '#/admin/agencies' }, t('show_active_only')) : h('a', { href: '#/admin/agencies?all=true' }, t('show_former_too'))),
     table(t('agencies_title'), [
@@ -133,7 +133,7 @@ export async function editAgency(view, { id }) {
       go('#/admin/agencies');
     } catch (err) { showProblem(form, err); }
   });
-  view.append(h('p', { class: 'crumbs' }, h('a', { href: '#/admin/agencies' }, t('agencies_title'))), h('h1', {}, t('edit_member', { acronym: a.acronym })), form);
+  add(view, h('p', { class: 'crumbs' }, h('a', { href: '#/admin/agencies' }, t('agencies_title'))), h('h1', {}, t('edit_member', { acronym: a.acronym })), form);
 }
 
 const roleOptions = () => ctx.vocab.roles.map((r) => [r, t(`role.${r}`)]);
@@ -165,7 +165,7 @@ export async function adminUsers(view, { params }) {
       go('#/admin/users');
     } catch (err) { showProblem(form, err); }
   });
-  view.append(
+  add(view, 
     h('h1', {}, t('users_title')),
     table(t('users_title'), [
       [t('name'), (u) => u.name],
@@ -202,7 +202,7 @@ export async function editUser(view, { id }) {
       go('#/admin/users');
     } catch (err) { showProblem(form, err); }
   });
-  view.append(h('p', { class: 'crumbs' }, h('a', { href: '#/admin/users' }, t('users_title'))), h('h1', {}, u.email), form);
+  add(view, h('p', { class: 'crumbs' }, h('a', { href: '#/admin/users' }, t('users_title'))), h('h1', {}, u.email), form);
 }
 
 export async function audit(view, { params }) {
@@ -216,7 +216,7 @@ export async function audit(view, { params }) {
     field('from', t('from'), { kind: 'date', value: filters.from }),
     field('to', t('to'), { kind: 'date', value: filters.to }),
   ];
-  view.append(
+  add(view, 
     h('h1', {}, t('audit_title')),
     h('p', { class: 'lead' }, t('audit_lead')),
     filterForm('#/admin/audit', params, fields),

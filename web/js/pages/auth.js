@@ -2,7 +2,7 @@
 
 import { login as signIn, post, ApiError } from '../api.js';
 import { t } from '../i18n.js';
-import { h, field, problemSlot, showProblem, clearProblem, notify, go } from '../ui.js';
+import { h, add, field, problemSlot, showProblem, clearProblem, notify, go } from '../ui.js';
 import { loadContext } from '../context.js';
 
 export async function login(view, { params }) {
@@ -27,7 +27,7 @@ export async function login(view, { params }) {
       submit.disabled = false;
     }
   });
-  view.append(h('h1', {}, t('sign_in_title')), h('p', { class: 'lead' }, t('sign_in_lead')), form);
+  add(view, h('h1', {}, t('sign_in_title')), h('p', { class: 'lead' }, t('sign_in_lead')), form);
 }
 
 export async function account(view) {
@@ -53,5 +53,5 @@ export async function account(view) {
       showProblem(form, err);
     }
   });
-  view.append(h('h1', {}, t('account_title')), h('h2', {}, t('change_password')), form);
+  add(view, h('h1', {}, t('account_title')), h('h2', {}, t('change_password')), form);
 }

@@ -3,13 +3,13 @@
 
 import { get, query, session } from '../api.js';
 import { t } from '../i18n.js';
-import { h, fmtDate, fmtTime, table, levelBadge, fmtPercent } from '../ui.js';
+import { h, add, fmtDate, fmtTime, table, levelBadge, fmtPercent } from '../ui.js';
 import { myAgency, primaryOf, canWrite } from '../context.js';
 import { activityTable } from './activities.js';
 
 export async function dashboard(view) {
   const agency = myAgency();
-  view.append(h('h1', {}, agency ? t('dashboard_title_agency', { agency: agency.acronym }) : t('dashboard_title')));
+  add(view, h('h1', {}, agency ? t('dashboard_title_agency', { agency: agency.acronym }) : t('dashboard_title')));
   if (!agency) {
     await secretariat(view);
     return;
@@ -20,7 +20,7 @@ export async function dashboard(view) {
   ]);
   const fp = primaryOf(agency.id);
   const cases = report.clusters;
-  view.append(
+  add(view, 
     h('div', { class: 'tiles' },
       tile(t('tile_activities'), activities.total, '#/activities?agency=' + encodeURIComponent(agency.acronym)),
       tile(t('tile_open_cases'), cases.length, '#/duplicates?agency=' + encodeURIComponent(agency.acronym)),
@@ -57,7 +57,7 @@ async function secretariat(view) {
   ]);
   const rows = participation.items || participation;
   const silent = rows.filter((p) => p.activities_last_12_months === 0);
-  view.append(
+  add(view, 
     h('div', { class: 'tiles' },
       tile(t('tile_members'), coverage.agencies_total, '#/admin/agencies'),
       tile(t('tile_with_primary'), `${coverage.with_primary} / ${coverage.agencies_total}`, '#/reports', coverage.without_primary.length > 0),

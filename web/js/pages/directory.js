@@ -4,7 +4,7 @@
 import { get, post, query, download } from '../api.js';
 import { t, countryName } from '../i18n.js';
 import {
-  h, fill, field, chipsField, checkGroup, problemSlot, showProblem, clearProblem, notify, go, pager,
+  h, add, fill, field, chipsField, checkGroup, problemSlot, showProblem, clearProblem, notify, go, pager,
   countryOptions, splitList, fmtDate, debounce, confirmDialog, problemBox,
 } from '../ui.js';
 import { ctx, canWrite, agencyOptions, loadFocalPoints } from '../context.js';
@@ -74,7 +74,7 @@ export async function directory(view, { params }) {
   // results under the pointer of someone clicking one of them.
   form.addEventListener('change', (e) => { if (e.target !== q.control) { page = 1; search(); } });
   form.addEventListener('submit', (e) => { e.preventDefault(); page = 1; search(); });
-  view.append(
+  add(view, 
     h('div', { class: 'page-head' },
       h('h1', {}, t('directory_title')),
       h('div', { class: 'actions' },
@@ -146,7 +146,7 @@ export async function agencyPage(view, { agency: key }) {
     },
   }, label, h('span', { class: 'visually-hidden' }, ` (${fp.name})`));
   const past = everyone.items.filter((fp) => !fp.current);
-  view.append(
+  add(view, 
     h('p', { class: 'crumbs' }, h('a', { href: '#/directory' }, t('directory_title'))),
     h('h1', {}, `${agency.acronym} — ${agency.name}`),
     h('dl', { class: 'facts' },

@@ -3,7 +3,7 @@
 
 import { get, post, query, download } from '../api.js';
 import { t } from '../i18n.js';
-import { h, field, problemSlot, showProblem, clearProblem, notify, go, countryOptions, fmtDate, fmtPercent, levelBadge, fmtCountries, fmtTime } from '../ui.js';
+import { h, add, field, problemSlot, showProblem, clearProblem, notify, go, countryOptions, fmtDate, fmtPercent, levelBadge, fmtCountries, fmtTime } from '../ui.js';
 import { ctx, isAdmin, agencyOptions, agencyByAcronym, canWrite } from '../context.js';
 import { filterForm, reasonList } from './activities.js';
 
@@ -21,7 +21,7 @@ export async function duplicates(view, { params }) {
     field('theme', t('theme'), { kind: 'select', value: filters.theme, options: [['', t('any')], ...ctx.vocab.themes.map((x) => [x, t(`theme.${x}`)])] }),
     field('min_score', t('min_score'), { kind: 'number', value: filters.min_score, attrs: { min: 0, max: 1, step: 0.05 } }),
   ];
-  view.append(
+  add(view, 
     h('div', { class: 'page-head' },
       h('h1', {}, t('duplicates_title')),
       h('div', { class: 'actions' }, h('button', {

@@ -329,19 +329,7 @@ async fn send(
     for (k, v) in &headers {
         req = req.header(*k, v);
     }
-    let res = req
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("request failed: {e}"));
-    let status = res.status();
-    let headers = res.headers().clone();
-    let text = res.text().await.unwrap_or_default();
-    icat_tests::Reply {
-        status,
-        headers,
-        body: serde_json::from_str(&text).unwrap_or(Value::Null),
-        text,
-    }
+    icat_tests::Reply::of(req).await
 }
 
 /// The routes the server itself lists in its OpenAPI document, as (METHOD, path).

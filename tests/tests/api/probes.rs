@@ -101,20 +101,20 @@ async fn bodies_are_bounded_and_json_only(app: &TestApp) {
         "application/x-www-form-urlencoded",
         "text/csv",
     ] {
-        let res = app
-            .client
-            .request(Method::POST, format!("{}/api/v1/activities", app.base))
-            .bearer_auth(&editor.access)
-            .header("content-type", content_type)
-            .body(body)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
+        let r = icat_tests::Reply::of(
+            app.client
+                .request(Method::POST, format!("{}/api/v1/activities", app.base))
+                .bearer_auth(&editor.access)
+                .header("content-type", content_type)
+                .body(body),
+        )
+        .await;
         assert_eq!(
-            res.status(),
+            r.status,
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "{content_type}"
         );
+        assert_eq!(r.code(), "unsupported_media_type");
     }
     assert_eq!(app.fingerprint().await, before, "nothing was written");
     for list in [

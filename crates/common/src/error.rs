@@ -210,6 +210,10 @@ impl From<diesel::result::Error> for ApiError {
             Error::DatabaseError(_, info) if info.message().contains("database is locked") => {
                 Self::unavailable("the database was busy; retry the request")
             }
+            // PostgreSQL's statement_timeout (see icat_store::PoolOptions).
+            Error::DatabaseError(_, info) if info.message().contains("statement timeout") => {
+                Self::unavailable("the request took too long and was stopped; narrow it or retry")
+            }
             _ => Self::internal(err),
         }
     }

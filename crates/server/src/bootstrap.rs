@@ -19,10 +19,20 @@ pub struct State {
     pub limits: std::sync::Arc<crate::limits::ClientLimits>,
 }
 
+/// What the database is opened for: the CLI's batch work runs without a statement limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    Serve,
+    Batch,
+}
+
 /// Opens and migrates the database and seeds the member registry.
-pub async fn open_database(settings: &Settings) -> anyhow::Result<Db> {
+pub async fn open_database(settings: &Settings, purpose: Purpose) -> anyhow::Result<Db> {
+    let statement_timeout = (purpose == Purpose::Serve && settings.statement_timeout_ms > 0)
+        .then(|| std::time::Duration::from_millis(settings.statement_timeout_ms));
     let options = PoolOptions {
         max_size: settings.db_pool_size.max(2),
+        statement_timeout,
         ..PoolOptions::default()
     };
     let url = settings.database_url.clone();
@@ -47,7 +57,7 @@ pub async fn open_database(settings: &Settings) -> anyhow::Result<Db> {
 
 /// Everything `icat serve` needs before it takes requests.
 pub async fn prepare(settings: &Settings) -> anyhow::Result<State> {
-    let db = open_database(settings).await?;
+    let db = open_database(settings, Purpose::Serve).await?;
     let secret = match &settings.jwt_secret {
         Some(secret) => secret.clone(),
         // Stored in the database, so every server sharing it signs with the same key.

@@ -24,6 +24,9 @@ pub struct Settings {
     pub hash_concurrency: usize,
     /// Database connections in the pool. Env: `ICAT_DB_POOL_SIZE`.
     pub db_pool_size: u32,
+    /// Milliseconds one PostgreSQL statement of a request may run before it is cancelled (503);
+    /// 0 means no limit. Env: `ICAT_STATEMENT_TIMEOUT_MS`.
+    pub statement_timeout_ms: u64,
     /// HTTP worker threads; 0 means one per core. Env: `ICAT_WORKERS`.
     pub workers: usize,
     /// The first admin, created when the database has none. Env: `ICAT_ADMIN_EMAIL`.
@@ -49,6 +52,7 @@ impl Default for Settings {
             log: "info".into(),
             hash_concurrency: 2,
             db_pool_size: 16,
+            statement_timeout_ms: 4000,
             workers: 0,
             admin_email: None,
             admin_password: None,
@@ -103,6 +107,11 @@ impl Settings {
         }
         if let Some(v) = var("ICAT_DB_POOL_SIZE") {
             self.db_pool_size = v.parse().context("ICAT_DB_POOL_SIZE must be a number")?;
+        }
+        if let Some(v) = var("ICAT_STATEMENT_TIMEOUT_MS") {
+            self.statement_timeout_ms = v
+                .parse()
+                .context("ICAT_STATEMENT_TIMEOUT_MS must be a number")?;
         }
         if let Some(v) = var("ICAT_RATE_LIMIT") {
             self.rate_limit = v.parse().context("ICAT_RATE_LIMIT must be a number")?;

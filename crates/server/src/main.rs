@@ -74,13 +74,13 @@ async fn main() -> anyhow::Result<()> {
             icat_server::serve(state, listener, settings.workers)?.await?;
         }
         Command::Migrate => {
-            bootstrap::open_database(&settings).await?;
+            bootstrap::open_database(&settings, bootstrap::Purpose::Batch).await?;
             println!("The database is up to date.");
         }
         Command::Dedup {
             command: DedupCommand::Rebuild,
         } => {
-            let db = bootstrap::open_database(&settings).await?;
+            let db = bootstrap::open_database(&settings, bootstrap::Purpose::Batch).await?;
             let started = std::time::Instant::now();
             let (activities, pairs) = db.run(icat_activities::rebuild).await?;
             println!(
@@ -94,7 +94,7 @@ async fn main() -> anyhow::Result<()> {
             users,
             seed,
         } => {
-            let db = bootstrap::open_database(&settings).await?;
+            let db = bootstrap::open_database(&settings, bootstrap::Purpose::Batch).await?;
             let hasher = icat_auth::password::Hasher::new(1);
             icat_server::seed::run(
                 &db,
@@ -121,7 +121,7 @@ async fn main() -> anyhow::Result<()> {
                 Some(p) => p,
                 None => rpassword::prompt_password("Password for the new admin: ")?,
             };
-            let db = bootstrap::open_database(&settings).await?;
+            let db = bootstrap::open_database(&settings, bootstrap::Purpose::Batch).await?;
             let hasher = icat_auth::password::Hasher::new(1);
             bootstrap::create_admin(&db, &hasher, &email, &name, &password).await?;
             println!("Admin {email} created.");

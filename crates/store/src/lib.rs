@@ -69,6 +69,13 @@ const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NO
 pub struct Manager {
     url: String,
     backend: Backend,
+    statement_timeout: Option<Duration>,
+}
+
+/// The per-connection statement limit as PostgreSQL takes it (`0` is none).
+fn statement_timeout_sql(limit: Option<Duration>) -> String {
+    let ms = limit.map_or(0, |t| t.as_millis().max(1));
+    format!("SET statement_timeout = {ms}")
 }
 
 impl ManageConnection for Manager {
@@ -84,9 +91,13 @@ impl ManageConnection for Manager {
                     .map_err(r2d2::Error::QueryError)?;
                 Ok(DbConn::Sqlite(conn))
             }
-            Backend::Postgres => diesel::PgConnection::establish(&self.url)
-                .map(DbConn::Pg)
-                .map_err(r2d2::Error::ConnectionError),
+            Backend::Postgres => {
+                let mut conn = diesel::PgConnection::establish(&self.url)
+                    .map_err(r2d2::Error::ConnectionError)?;
+                conn.batch_execute(&statement_timeout_sql(self.statement_timeout))
+                    .map_err(r2d2::Error::QueryError)?;
+                Ok(DbConn::Pg(conn))
+            }
         }
     }
 
@@ -107,6 +118,7 @@ pub type PooledConn = r2d2::PooledConnection<Manager>;
 pub struct Db {
     pool: Pool,
     backend: Backend,
+    statement_timeout: Option<Duration>,
 }
 
 /// Pool settings.
@@ -115,6 +127,12 @@ pub struct PoolOptions {
     pub max_size: u32,
     /// How long a request waits for a free connection before it is answered 503.
     pub acquire_timeout: Duration,
+    /// The longest one statement may run on PostgreSQL before the server cancels it. A request the
+    /// client gave up on does not stop its query; without a limit, a few slow queries hold every
+    /// pooled connection and all other requests wait for the pool and fail. Shorter than
+    /// `acquire_timeout`, so that a slow query fails alone. `None` for the CLI's long batch work.
+    /// (SQLite has no such setting; there every query is bounded by an index and a page cap.)
+    pub statement_timeout: Option<Duration>,
 }
 
 impl Default for PoolOptions {
@@ -122,6 +140,7 @@ impl Default for PoolOptions {
         Self {
             max_size: 16,
             acquire_timeout: Duration::from_secs(5),
+            statement_timeout: None,
         }
     }
 }
@@ -139,13 +158,18 @@ impl Db {
         let manager = Manager {
             url: url.to_owned(),
             backend,
+            statement_timeout: options.statement_timeout,
         };
         let pool = r2d2::Pool::builder()
             .max_size(options.max_size)
             .min_idle(Some(1))
             .connection_timeout(options.acquire_timeout)
             .build(manager)?;
-        Ok(Db { pool, backend })
+        Ok(Db {
+            pool,
+            backend,
+            statement_timeout: options.statement_timeout,
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -180,7 +204,14 @@ impl Db {
     /// Brings the schema up to date; several servers starting at once on one PostgreSQL take turns.
     pub fn migrate(&self) -> Result<Vec<String>, BoxError> {
         let mut conn = self.pool.get()?;
-        migrate(&mut conn)
+        if self.backend == Backend::Sqlite {
+            return migrate(&mut conn);
+        }
+        // A migration may rebuild an index over every row: no statement limit while it runs.
+        conn.batch_execute("SET statement_timeout = 0")?;
+        let applied = migrate(&mut conn);
+        conn.batch_execute(&statement_timeout_sql(self.statement_timeout))?;
+        applied
     }
 }
 

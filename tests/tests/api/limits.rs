@@ -123,6 +123,63 @@ fn peak_mb() -> Option<u64> {
         .map(|kb| kb / 1024)
 }
 
+/// A query that runs past the statement limit is cancelled with a 503 instead of holding its pooled
+/// connection (abandoned slow searches once held the whole pool, and every other request failed).
+/// PostgreSQL only: SQLite has no statement limit, its queries are bounded by indexes and caps.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_statement_is_cancelled_and_frees_its_connection() {
+    let Some(app) = TestApp::start_with(Backend::Postgres, |s| s.statement_timeout_ms = 300).await
+    else {
+        eprintln!("ICAT_TEST_PG_URL is not set: PostgreSQL run skipped");
+        return;
+    };
+    // More slow statements than the pool (8) has connections, all at once.
+    let sleepers: Vec<_> = (0..12)
+        .map(|_| {
+            let db = app.db.clone();
+            tokio::spawn(async move {
+                db.run(|conn| {
+                    use diesel::RunQueryDsl;
+                    diesel::sql_query("SELECT pg_sleep(30)")
+                        .execute(conn)
+                        .map_err(icat_common::ApiError::from)
+                })
+                .await
+            })
+        })
+        .collect();
+    for sleeper in sleepers {
+        let Ok(Err(err)) = sleeper.await else {
+            panic!("a 30 s statement must not finish under a 300 ms limit");
+        };
+        assert_eq!(err.status, 503, "{err}");
+        assert_eq!(err.code, icat_common::ErrorCode::Unavailable);
+    }
+    // Every connection came back usable, with the limit still set.
+    let admin = app
+        .login(icat_tests::ADMIN_EMAIL, icat_tests::ADMIN_PASSWORD)
+        .await;
+    let r = app.get("/api/v1/agencies", &admin.access).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let limit = app
+        .db
+        .run(|conn| {
+            use diesel::RunQueryDsl;
+            #[derive(diesel::QueryableByName)]
+            struct Setting {
+                #[diesel(sql_type = diesel::sql_types::Text)]
+                statement_timeout: String,
+            }
+            diesel::sql_query("SHOW statement_timeout")
+                .get_result::<Setting>(conn)
+                .map(|s| s.statement_timeout)
+                .map_err(icat_common::ApiError::from)
+        })
+        .await;
+    assert_eq!(limit.ok().as_deref(), Some("300ms"));
+    app.stop().await;
+}
+
 mod rate_limits {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn sqlite() {

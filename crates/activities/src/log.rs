@@ -4,12 +4,12 @@
 use crate::model::{Activity, Data, Match, ReasonView, Row};
 use diesel::prelude::*;
 use icat_audit::{Actor, NewEvent};
-use icat_common::{ApiError, search};
+use icat_common::ApiError;
 use icat_dedup::{Features, Level};
 use icat_store::DbConn;
 use icat_store::schema::{
-    activities, activity_bands, activity_countries, activity_pairs, activity_sdgs, activity_terms,
-    activity_themes, agencies, pair_reviews,
+    activities, activity_bands, activity_countries, activity_pairs, activity_sdgs, activity_themes,
+    agencies, pair_reviews,
 };
 
 /// At most this many matches are returned with a recorded or checked activity.
@@ -273,8 +273,6 @@ fn write_index(
     diesel::delete(activity_themes::table.filter(activity_themes::activity_id.eq(id)))
         .execute(conn)?;
     diesel::delete(activity_sdgs::table.filter(activity_sdgs::activity_id.eq(id))).execute(conn)?;
-    diesel::delete(activity_terms::table.filter(activity_terms::activity_id.eq(id)))
-        .execute(conn)?;
     diesel::delete(activity_bands::table.filter(activity_bands::activity_id.eq(id)))
         .execute(conn)?;
     for c in &data.countries {
@@ -304,22 +302,6 @@ fn write_index(
             ))
             .execute(conn)?;
     }
-    let text = format!(
-        "{} {} {} {}",
-        data.title,
-        data.description,
-        data.partners.join(" "),
-        data.target_groups.join(" ")
-    );
-    let terms: Vec<_> = search::terms(&text)
-        .into_iter()
-        .map(|term| {
-            (
-                activity_terms::activity_id.eq(id),
-                activity_terms::term.eq(term),
-            )
-        })
-        .collect();
     let mut keys = keys.to_vec();
     keys.sort_unstable();
     keys.dedup();
@@ -332,29 +314,16 @@ fn write_index(
             )
         })
         .collect();
-    // One multi-row statement each (some sixty rows an activity); multi-row inserts do not compile
-    // on the multi-backend connection, so they run on the backend's own.
-    let (has_terms, has_bands) = (!terms.is_empty(), !bands.is_empty());
-    let terms = diesel::insert_into(activity_terms::table).values(&terms);
+    // One multi-row statement (some twenty rows an activity); multi-row inserts do not compile on
+    // the multi-backend connection, so it runs on the backend's own.
+    if bands.is_empty() {
+        return Ok(());
+    }
     let bands = diesel::insert_into(activity_bands::table).values(&bands);
     match conn {
-        DbConn::Sqlite(c) => {
-            if has_terms {
-                terms.execute(c)?;
-            }
-            if has_bands {
-                bands.execute(c)?;
-            }
-        }
-        DbConn::Pg(c) => {
-            if has_terms {
-                terms.execute(c)?;
-            }
-            if has_bands {
-                bands.execute(c)?;
-            }
-        }
-    }
+        DbConn::Sqlite(c) => bands.execute(c)?,
+        DbConn::Pg(c) => bands.execute(c)?,
+    };
     Ok(())
 }
 
@@ -444,6 +413,7 @@ fn insert(
             activities::budget_usd.eq(data.budget_usd),
             activities::same_key.eq(same_key),
             activities::features.eq(features),
+            activities::search_terms.eq(data.search_terms()),
             activities::created_by.eq(created_by),
             activities::created_at.eq(now),
             activities::updated_at.eq(now),
@@ -598,6 +568,7 @@ pub fn update(
             activities::budget_usd.eq(data.budget_usd),
             activities::same_key.eq(&same_key),
             activities::features.eq(to_json(&f)),
+            activities::search_terms.eq(data.search_terms()),
             activities::updated_at.eq(icat_common::now()),
             activities::version.eq(activities::version + 1),
         ))

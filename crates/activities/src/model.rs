@@ -384,6 +384,19 @@ impl Data {
         )
     }
 
+    /// The words `q` finds the activity by: those of title, description, partners and target
+    /// groups, folded, once each, separated by spaces (what the full-text index reads).
+    pub fn search_terms(&self) -> String {
+        let text = format!(
+            "{} {} {} {}",
+            self.title,
+            self.description,
+            self.partners.join(" "),
+            self.target_groups.join(" ")
+        );
+        icat_common::search::terms(&text).join(" ")
+    }
+
     /// The duplicate engine's view of the activity.
     pub fn features(&self, agency_id: &str) -> icat_dedup::Features {
         icat_dedup::features(&icat_dedup::Input {

@@ -1,12 +1,13 @@
 //! Reading the log: filtered, searched, paginated lists and exports. Every filter is served by an
-//! index (side tables for countries, themes, SDG targets and search terms).
+//! index (side tables for countries, themes and SDG targets; the full-text index for `q`).
 
 use crate::model::{Activity, Row};
 use chrono::NaiveDate;
 use diesel::prelude::*;
+use diesel::sql_types::{Bool, Text};
 use icat_common::{ApiError, Page, PageParams, search};
 use icat_store::schema::{
-    activities, activity_countries, activity_sdgs, activity_terms, activity_themes, agencies,
+    activities, activity_countries, activity_sdgs, activity_themes, agencies,
 };
 use icat_store::{DbConn, lower};
 
@@ -27,11 +28,45 @@ pub struct Filter {
     pub q: Option<String>,
 }
 
+/// At most this many words of `q` are looked up (all must match).
+const SEARCH_TERMS: usize = 8;
+
+/// The full-text condition for `q` as SQL up to its one parameter, and that parameter: every word,
+/// as the beginning of a word of the activity. The words are folded as the stored ones are
+/// ([`search::terms`]: letters and digits only) and go to the database as a bound parameter.
+fn full_text(conn: &DbConn, q: &str) -> Option<(&'static str, String)> {
+    let terms: Vec<String> = search::terms(q).into_iter().take(SEARCH_TERMS).collect();
+    if terms.is_empty() {
+        return None;
+    }
+    Some(match conn {
+        // FTS5 syntax: each word quoted (a phrase of the tokens it splits into), `*` for prefix.
+        DbConn::Sqlite(_) => (
+            "activities.doc IN (SELECT rowid FROM activity_text WHERE activity_text MATCH ",
+            terms
+                .iter()
+                .map(|t| format!("\"{}\"*", t.replace('"', "\"\"")))
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
+        // The expression of the GIN index `activities_search`, to the letter.
+        DbConn::Pg(_) => (
+            "to_tsvector('simple', activities.search_terms) @@ to_tsquery('simple', ",
+            terms
+                .iter()
+                .map(|t| format!("{t}:*"))
+                .collect::<Vec<_>>()
+                .join(" & "),
+        ),
+    })
+}
+
 pub fn list(
     conn: &mut DbConn,
     filter: &Filter,
     page: PageParams,
 ) -> Result<Page<Activity>, ApiError> {
+    let text = filter.q.as_deref().and_then(|q| full_text(conn, q));
     let query = || {
         let mut q = activities::table
             .inner_join(agencies::table)
@@ -80,22 +115,11 @@ pub fn list(
         if let Some(to) = filter.to {
             q = q.filter(activities::start_date.le(to));
         }
-        for term in filter
-            .q
-            .as_deref()
-            .map(search::terms)
-            .unwrap_or_default()
-            .into_iter()
-            .take(8)
-        {
-            let end = search::prefix_end(&term);
+        if let Some((condition, words)) = &text {
             q = q.filter(
-                activities::id.eq_any(
-                    activity_terms::table
-                        .filter(activity_terms::term.ge(term))
-                        .filter(activity_terms::term.lt(end))
-                        .select(activity_terms::activity_id),
-                ),
+                diesel::dsl::sql::<Bool>(condition)
+                    .bind::<Text, _>(words.clone())
+                    .sql(")"),
             );
         }
         q

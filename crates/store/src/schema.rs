@@ -147,6 +147,9 @@ diesel::table! {
         updated_at -> Timestamp,
         archived_at -> Nullable<Timestamp>,
         version -> Integer,
+        /// The folded words of title, description, partners and target groups, separated by
+        /// spaces, which the full-text index reads (FTS5 on SQLite, GIN on PostgreSQL).
+        search_terms -> Text,
     }
 }
 
@@ -171,13 +174,6 @@ diesel::table! {
     activity_sdgs (target, activity_id) {
         activity_id -> Text,
         target -> Text,
-    }
-}
-
-diesel::table! {
-    activity_terms (term, activity_id) {
-        activity_id -> Text,
-        term -> Text,
     }
 }
 
@@ -246,7 +242,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     activity_countries,
     activity_themes,
     activity_sdgs,
-    activity_terms,
     activity_bands,
     activity_pairs,
     pair_reviews,

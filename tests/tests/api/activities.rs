@@ -484,6 +484,29 @@ async fn changes_need_the_etag_and_rescore(app: &TestApp) {
         Some(id(&first).as_str()),
         "rescored"
     );
+    // The search index follows the edit: the old words no longer find it, the new ones do.
+    let (second_id, access) = (id(&second), iom.access.as_str());
+    let found = |query: &'static str| {
+        let second_id = second_id.clone();
+        async move {
+            let r = app
+                .get(&format!("/api/v1/activities?q={query}"), access)
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+            r.body["items"]
+                .as_array()
+                .map(|items| items.iter().any(|a| a["id"] == second_id.as_str()))
+                .unwrap_or(false)
+        }
+    };
+    assert!(
+        !found("clinics").await,
+        "the old title is no longer searchable"
+    );
+    assert!(
+        found("adjudicat%20victim-centred").await,
+        "the new description is"
+    );
     let report = app.get("/api/v1/reports/duplicates", &unodc.access).await;
     assert_eq!(report.body["clusters"].as_array().map(Vec::len), Some(1));
     let r = app

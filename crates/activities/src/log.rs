@@ -19,6 +19,54 @@ pub const MATCHES_SHOWN: usize = 20;
 const BUCKET_TAKE: i64 = icat_dedup::BUCKET_CAP as i64;
 const BLOCK_TAKE: i64 = 60;
 
+/// What a pair row keeps of its reasons. An overlap's are not stored: a log of 100,000 activities
+/// has some 300,000 overlaps and 6,000 strong pairs, and overlap reasons are read only by the
+/// overlap report, which builds them from the two activities' features ([`explain`]).
+fn stored_reasons(level: Level, reasons: impl FnOnce() -> Vec<ReasonView>) -> String {
+    match level {
+        Level::Overlap => String::new(),
+        Level::Duplicate | Level::Possible => to_json(&reasons()),
+    }
+}
+
+/// The reasons of pairs whose row did not keep them (overlaps), built from the features of both
+/// activities; pairs with an archived or unknown activity get none.
+pub fn explain(
+    conn: &mut DbConn,
+    pairs: &[(String, String)],
+) -> QueryResult<std::collections::HashMap<(String, String), Vec<ReasonView>>> {
+    let mut ids: Vec<&str> = pairs
+        .iter()
+        .flat_map(|(a, b)| [a.as_str(), b.as_str()])
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut features: std::collections::HashMap<String, Features> =
+        std::collections::HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let rows: Vec<(String, String)> = activities::table
+            .filter(activities::id.eq_any(chunk))
+            .filter(activities::archived_at.is_null())
+            .select((activities::id, activities::features))
+            .load(conn)?;
+        features.extend(
+            rows.into_iter()
+                .filter_map(|(id, json)| Some((id, serde_json::from_str(&json).ok()?))),
+        );
+    }
+    Ok(pairs
+        .iter()
+        .filter_map(|(a, b)| {
+            let reasons = icat_dedup::compare(features.get(a)?, features.get(b)?)
+                .reasons
+                .iter()
+                .map(ReasonView::from)
+                .collect();
+            Some(((a.clone(), b.clone()), reasons))
+        })
+        .collect())
+}
+
 fn to_json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "[]".into())
 }
@@ -362,7 +410,10 @@ fn save_pairs(
                 activity_pairs::b_id.eq(b),
                 activity_pairs::score.eq(m.score),
                 activity_pairs::level.eq(&m.level),
-                activity_pairs::reasons.eq(to_json(&m.reasons)),
+                activity_pairs::reasons.eq(stored_reasons(
+                    Level::parse(&m.level).unwrap_or(Level::Overlap),
+                    || m.reasons.clone(),
+                )),
                 activity_pairs::computed_at.eq(now),
             ))
             .execute(conn)?;
@@ -629,28 +680,28 @@ pub fn archive(conn: &mut DbConn, actor: &Actor, activity: &Activity) -> Result<
     })
 }
 
-/// Recomputes every activity's features, band keys and pairs from scratch (after a change of the
-/// engine or its weights). Reviews are kept: a pair dismissed as `not_duplicate` stays dismissed.
-/// Returns the number of activities and of pairs.
-pub fn rebuild(conn: &mut DbConn) -> Result<(usize, usize), ApiError> {
-    let started = std::time::Instant::now();
-    // Only the columns the engine reads: the stored features are large, and are read only when
-    // the normaliser changed since they were written.
-    type Source = (
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-        chrono::NaiveDate,
-        chrono::NaiveDate,
-    );
+/// The columns the engine reads of an activity.
+type Source = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    chrono::NaiveDate,
+    chrono::NaiveDate,
+);
+
+/// The features of these activities computed afresh from their texts.
+fn recompute(conn: &mut DbConn, ids: &[&String]) -> QueryResult<Vec<(String, Features)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
     let rows: Vec<Source> = activities::table
-        .filter(activities::archived_at.is_null())
+        .filter(activities::id.eq_any(ids))
         .order(activities::id.asc())
         .select((
             activities::id,
@@ -687,96 +738,159 @@ pub fn rebuild(conn: &mut DbConn) -> Result<(usize, usize), ApiError> {
             end: r.10,
         })
         .collect();
-    let ids: Vec<&String> = rows.iter().map(|r| &r.0).collect();
+    let features = icat_dedup::features_all(&inputs);
+    Ok(rows.into_iter().map(|r| r.0).zip(features).collect())
+}
+
+/// Activities whose features [`rebuild`] computes again at a time.
+const REBUILD_SLICE: i64 = 5_000;
+
+/// Recomputes every activity's features, band keys and pairs from scratch (after a change of the
+/// engine or its weights). Reviews are kept: a pair dismissed as `not_duplicate` stays dismissed.
+/// Returns the number of activities and of pairs.
+pub fn rebuild(conn: &mut DbConn) -> Result<(usize, usize), ApiError> {
+    let started = std::time::Instant::now();
     let normaliser = icat_dedup::NORMALISER_VERSION.to_string();
     let current =
         icat_store::setting(conn, "dedup_normaliser")?.as_deref() == Some(normaliser.as_str());
-    let stored: Option<Vec<String>> = if current {
-        None
-    } else {
-        Some(
-            activities::table
-                .filter(activities::archived_at.is_null())
-                .order(activities::id.asc())
-                .select(activities::features)
-                .load(conn)?,
-        )
-    };
-    let loaded = started.elapsed();
-    let features = icat_dedup::features_all(&inputs);
+    // One pass over the table in its own order (rows stored in id order would mean a random read
+    // per row: ids are random), each row's features parsed as it streams by, so that no more than
+    // one row's text is held at once. The stored features are used as they are while the
+    // normaliser that wrote them is current (a change of weights needs no new features);
+    // otherwise, or where one does not parse, they are computed again from the texts and rewritten
+    // where they changed.
+    // (id, stored features if usable, else a hash of the stored JSON to tell whether it changed)
+    let mut records: Vec<(String, Option<Features>, u64)> = Vec::new();
+    for row in activities::table
+        .filter(activities::archived_at.is_null())
+        .select((activities::id, activities::features))
+        .load_iter::<(String, String), diesel::connection::DefaultLoadingMode>(conn)?
+    {
+        let (id, json) = row?;
+        match current.then(|| serde_json::from_str(&json).ok()).flatten() {
+            Some(f) => records.push((id, Some(f), 0)),
+            None => records.push((id, None, icat_dedup::text::hash(json.as_bytes()))),
+        }
+    }
+    // Id order, so that the same log always gives the same pairs.
+    records.sort_unstable_by(|x, y| x.0.cmp(&y.0));
+    let stale: Vec<&String> = records
+        .iter()
+        .filter(|r| r.1.is_none())
+        .map(|r| &r.0)
+        .collect();
+    let mut computed: std::collections::HashMap<String, Features> =
+        std::collections::HashMap::new();
+    for chunk in stale.chunks(usize::try_from(REBUILD_SLICE).unwrap_or(5_000)) {
+        computed.extend(recompute(conn, chunk)?);
+    }
+    let mut ids: Vec<String> = Vec::with_capacity(records.len());
+    let mut features: Vec<Features> = Vec::with_capacity(records.len());
+    let mut rewrite: Vec<usize> = Vec::new();
+    for (id, parsed, stored) in records {
+        let f = match parsed {
+            Some(f) => f,
+            None => {
+                let f = computed.remove(&id).ok_or_else(|| {
+                    ApiError::internal(format!("activity {id} vanished during the rebuild"))
+                })?;
+                if icat_dedup::text::hash(to_json(&f).as_bytes()) != stored {
+                    rewrite.push(features.len());
+                }
+                f
+            }
+        };
+        ids.push(id);
+        features.push(f);
+    }
     let featured = started.elapsed();
     let pairs = icat_dedup::all_pairs(&features);
     let paired = started.elapsed();
     let now = icat_common::now();
-    icat_store::write(conn, |conn| {
-        // Features and band keys change only when the normaliser does; after a change of weights
-        // alone, none of them is rewritten.
-        for ((id, f), old) in ids.iter().zip(&features).zip(stored.iter().flatten()) {
-            let json = to_json(f);
-            if &json == old {
-                continue;
+    // Every id written comes from the table just read, and activities are never deleted (archiving
+    // keeps the row), so the foreign keys hold without checking each of the pairs' references.
+    icat_store::without_foreign_key_checks(conn, |conn| {
+        icat_store::write(conn, |conn| {
+            // Features and band keys change only when the normaliser does; after a change of weights
+            // alone, none of them is rewritten.
+            for &i in &rewrite {
+                let (id, f) = (&ids[i], &features[i]);
+                let json = to_json(f);
+                diesel::update(activities::table.find(id))
+                    .set(activities::features.eq(&json))
+                    .execute(conn)?;
+                diesel::delete(activity_bands::table.filter(activity_bands::activity_id.eq(id)))
+                    .execute(conn)?;
+                let mut keys = icat_dedup::band_keys(f);
+                keys.sort_unstable();
+                keys.dedup();
+                let rows: Vec<_> = keys
+                    .into_iter()
+                    .map(|key| {
+                        (
+                            activity_bands::band_key.eq(key),
+                            activity_bands::activity_id.eq(id),
+                        )
+                    })
+                    .collect();
+                let insert = diesel::insert_into(activity_bands::table).values(&rows);
+                match conn {
+                    DbConn::Sqlite(c) => insert.execute(c)?,
+                    DbConn::Pg(c) => insert.execute(c)?,
+                };
             }
-            diesel::update(activities::table.find(id))
-                .set(activities::features.eq(&json))
-                .execute(conn)?;
-            diesel::delete(activity_bands::table.filter(activity_bands::activity_id.eq(id)))
-                .execute(conn)?;
-            let mut keys = icat_dedup::band_keys(f);
-            keys.sort_unstable();
-            keys.dedup();
-            let rows: Vec<_> = keys
-                .into_iter()
-                .map(|key| {
-                    (
-                        activity_bands::band_key.eq(key),
-                        activity_bands::activity_id.eq(*id),
-                    )
-                })
-                .collect();
-            let insert = diesel::insert_into(activity_bands::table).values(&rows);
-            match conn {
-                DbConn::Sqlite(c) => insert.execute(c)?,
-                DbConn::Pg(c) => insert.execute(c)?,
-            };
-        }
-        if !current {
-            diesel::delete(icat_store::schema::settings::table.find("dedup_normaliser"))
-                .execute(conn)?;
-            icat_store::setting_or_insert(conn, "dedup_normaliser", &normaliser)?;
-        }
-        diesel::delete(activity_pairs::table).execute(conn)?;
-        for chunk in pairs.chunks(200) {
-            let rows: Vec<_> = chunk
-                .iter()
-                .map(|p| {
-                    let (x, y) = (ids[p.a], ids[p.b]);
-                    let (a, b) = if x < y { (x, y) } else { (y, x) };
-                    let explained = icat_dedup::compare(&features[p.a], &features[p.b]);
-                    let reasons: Vec<ReasonView> =
-                        explained.reasons.iter().map(ReasonView::from).collect();
-                    (
-                        activity_pairs::a_id.eq(a),
-                        activity_pairs::b_id.eq(b),
-                        activity_pairs::score.eq(p.score),
-                        activity_pairs::level.eq(p.level.as_str()),
-                        activity_pairs::reasons.eq(to_json(&reasons)),
-                        activity_pairs::computed_at.eq(now),
-                    )
-                })
-                .collect();
-            let insert = diesel::insert_into(activity_pairs::table).values(&rows);
-            match conn {
-                DbConn::Sqlite(c) => insert.execute(c)?,
-                DbConn::Pg(c) => insert.execute(c)?,
-            };
-        }
-        Ok::<_, ApiError>(())
+            if !current {
+                diesel::delete(icat_store::schema::settings::table.find("dedup_normaliser"))
+                    .execute(conn)?;
+                icat_store::setting_or_insert(conn, "dedup_normaliser", &normaliser)?;
+            }
+            icat_store::with_indexes_built_after(conn, "activity_pairs", |conn| {
+                diesel::delete(activity_pairs::table).execute(conn)?;
+                // In key order, so that the primary key's b-tree grows at its end instead of splitting
+                // pages all over the file.
+                let mut ordered: Vec<(&str, &str, &icat_dedup::Found)> = pairs
+                    .iter()
+                    .map(|p| {
+                        let (x, y) = (ids[p.a].as_str(), ids[p.b].as_str());
+                        if x < y { (x, y, p) } else { (y, x, p) }
+                    })
+                    .collect();
+                ordered.sort_unstable_by(|l, r| (l.0, l.1).cmp(&(r.0, r.1)));
+                for chunk in ordered.chunks(500) {
+                    let rows: Vec<_> = chunk
+                        .iter()
+                        .map(|&(a, b, p)| {
+                            let reasons = stored_reasons(p.level, || {
+                                icat_dedup::compare(&features[p.a], &features[p.b])
+                                    .reasons
+                                    .iter()
+                                    .map(ReasonView::from)
+                                    .collect()
+                            });
+                            (
+                                activity_pairs::a_id.eq(a),
+                                activity_pairs::b_id.eq(b),
+                                activity_pairs::score.eq(p.score),
+                                activity_pairs::level.eq(p.level.as_str()),
+                                activity_pairs::reasons.eq(reasons),
+                                activity_pairs::computed_at.eq(now),
+                            )
+                        })
+                        .collect();
+                    let insert = diesel::insert_into(activity_pairs::table).values(&rows);
+                    match conn {
+                        DbConn::Sqlite(c) => insert.execute(c)?,
+                        DbConn::Pg(c) => insert.execute(c)?,
+                    };
+                }
+                Ok::<_, ApiError>(())
+            })
+        })
     })?;
     tracing::info!(
         activities = ids.len(),
         pairs = pairs.len(),
-        load_s = loaded.as_secs_f64(),
-        features_s = (featured - loaded).as_secs_f64(),
+        read_and_features_s = featured.as_secs_f64(),
         pairs_s = (paired - featured).as_secs_f64(),
         write_s = (started.elapsed() - paired).as_secs_f64(),
         "rebuilt duplicate pairs"

@@ -167,6 +167,7 @@ pub fn duplicates(conn: &mut DbConn, filter: &Filter) -> Result<Report, ApiError
             })
         })
         .collect();
+    let pairs = with_reasons(conn, pairs)?;
     let clusters = if filter.level == Some(icat_dedup::Level::Overlap) {
         overlap_groups(pairs, &refs)
     } else {
@@ -176,6 +177,26 @@ pub fn duplicates(conn: &mut DbConn, filter: &Filter) -> Result<Report, ApiError
         generated_at: icat_common::utc(icat_common::now()),
         clusters,
     })
+}
+
+/// Fills in the reasons of the pairs whose row does not keep them (overlaps: see
+/// `crate::log::explain`).
+fn with_reasons(conn: &mut DbConn, mut pairs: Vec<PairView>) -> QueryResult<Vec<PairView>> {
+    let missing: Vec<(String, String)> = pairs
+        .iter()
+        .filter(|p| p.reasons.is_empty())
+        .map(|p| (p.a.clone(), p.b.clone()))
+        .collect();
+    if missing.is_empty() {
+        return Ok(pairs);
+    }
+    let mut explained = crate::log::explain(conn, &missing)?;
+    for p in pairs.iter_mut().filter(|p| p.reasons.is_empty()) {
+        if let Some(reasons) = explained.remove(&(p.a.clone(), p.b.clone())) {
+            p.reasons = reasons;
+        }
+    }
+    Ok(pairs)
 }
 
 fn strong_clusters(pairs: Vec<PairView>, refs: &HashMap<String, ActivityRef>) -> Vec<Cluster> {
@@ -457,14 +478,18 @@ pub fn review(
             .first(conn)
             .optional()?;
         let view = match pair {
-            Some((score, level, reasons)) => PairView {
-                a: a.to_owned(),
-                b: b.to_owned(),
-                score,
-                level,
-                reasons: serde_json::from_str(&reasons).unwrap_or_default(),
-                review: Some(review.clone()),
-            },
+            Some((score, level, reasons)) => with_reasons(
+                conn,
+                vec![PairView {
+                    a: a.to_owned(),
+                    b: b.to_owned(),
+                    score,
+                    level,
+                    reasons: serde_json::from_str(&reasons).unwrap_or_default(),
+                    review: Some(review.clone()),
+                }],
+            )?
+            .remove(0),
             None => PairView {
                 a: a.to_owned(),
                 b: b.to_owned(),

@@ -289,6 +289,64 @@ where
     }
 }
 
+/// Runs `f` with SQLite's foreign-key checks off, for bulk writes whose references come from the
+/// database itself (the rebuild's pairs: two index look-ups a row, two thirds of its write time).
+/// Must be called outside a transaction (SQLite ignores the pragma inside one). On PostgreSQL `f`
+/// runs as is.
+pub fn without_foreign_key_checks<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    if !matches!(conn, DbConn::Sqlite(_)) {
+        return f(conn);
+    }
+    conn.batch_execute("PRAGMA foreign_keys = OFF")?;
+    let outcome = f(conn);
+    conn.batch_execute("PRAGMA foreign_keys = ON")?;
+    outcome
+}
+
+/// Runs `f`, a bulk rewrite of `table`, with the table's secondary indexes dropped, and builds them
+/// again afterwards from their own stored definitions: one sort per index instead of a b-tree
+/// insertion per row. SQLite only (readers keep seeing the old table and its indexes until the
+/// commit); call it inside the write transaction. On PostgreSQL, where dropping an index would lock
+/// readers out until the commit, `f` runs as is.
+pub fn with_indexes_built_after<T, E, F>(conn: &mut DbConn, table: &str, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    if !matches!(conn, DbConn::Sqlite(_)) {
+        return f(conn);
+    }
+    #[derive(QueryableByName)]
+    struct Index {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        name: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        sql: String,
+    }
+    // Indexes of constraints (the primary key) have no SQL of their own and stay.
+    let indexes: Vec<Index> = diesel::sql_query(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? \
+         AND sql IS NOT NULL",
+    )
+    .bind::<diesel::sql_types::Text, _>(table)
+    .load(conn)?;
+    for index in &indexes {
+        conn.batch_execute(&format!(
+            "DROP INDEX \"{}\"",
+            index.name.replace('"', "\"\"")
+        ))?;
+    }
+    let outcome = f(conn)?;
+    for index in &indexes {
+        conn.batch_execute(&index.sql)?;
+    }
+    Ok(outcome)
+}
+
 /// The turn of this process's SQLite writers.
 static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
 

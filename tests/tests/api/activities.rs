@@ -14,6 +14,7 @@ on_both_backends!(
     csv_import_is_atomic_and_skips_repeats,
     csv_export_round_trips,
     reviews_settle_pairs_for_good,
+    overlaps_are_reported_by_country_and_theme_with_reasons,
 );
 
 fn activity(title: &str, description: &str, countries: &[&str], start: &str, end: &str) -> Value {
@@ -857,4 +858,135 @@ async fn reviews_settle_pairs_for_good(app: &TestApp) {
             "{bad}"
         );
     }
+}
+
+/// Different work in the same country, period and theme is an overlap: not in the default
+/// (duplicate) report, grouped by country and theme under `level=overlap`, with its reasons
+/// (built when read: overlap rows do not store them), also after a rebuild.
+async fn overlaps_are_reported_by_country_and_theme_with_reasons(app: &TestApp) {
+    let unodc = app.user("editor", Some("UNODC")).await;
+    let iom = app.user("editor", Some("IOM")).await;
+    let first = record(app, &unodc, &judges()).await;
+    let clinics = json!({"title": "Mobile legal clinics for migrants",
+        "description": "Legal aid and referral at border posts and bus stations.",
+        "countries": ["NG", "GH"], "themes": ["prosecution", "protection"], "sdg_targets": [],
+        "target_groups": ["migrants"], "partners": ["Bar Association"],
+        "start_date": "2026-05-01", "end_date": "2026-09-30", "status": "planned"});
+    let second = record(app, &iom, &clinics).await;
+    assert_eq!(second.status, StatusCode::CREATED, "{}", second.text);
+    let levels: Vec<&str> = second.body["possible_duplicates"]
+        .as_array()
+        .map(|m| m.iter().filter_map(|x| x["level"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(levels, ["overlap"], "{}", second.text);
+    let check = |report: &Reply| {
+        assert_eq!(report.status, StatusCode::OK, "{}", report.text);
+        let clusters = report.body["clusters"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(clusters.len(), 1, "{}", report.text);
+        assert_eq!(clusters[0]["group"], "NG prosecution");
+        assert_eq!(clusters[0]["level"], "overlap");
+        let mut ids = vec![id(&first), id(&second)];
+        ids.sort();
+        assert_eq!(clusters[0]["activity_ids"], json!(ids));
+        let reasons = clusters[0]["pairs"][0]["reasons"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let detail_of = |feature: &str| {
+            reasons
+                .iter()
+                .find(|r| r["feature"] == feature)
+                .and_then(|r| r["detail"].as_str())
+                .map(str::to_owned)
+                .unwrap_or_default()
+        };
+        assert!(detail_of("countries").contains("NG"), "{reasons:?}");
+        assert!(detail_of("period").contains("overlap"), "{reasons:?}");
+        assert!(detail_of("themes").contains("prosecution"), "{reasons:?}");
+    };
+    let strong = app.get("/api/v1/reports/duplicates", &iom.access).await;
+    assert_eq!(
+        strong.body["clusters"],
+        json!([]),
+        "an overlap is no duplicate"
+    );
+    check(
+        &app.get("/api/v1/reports/duplicates?level=overlap", &iom.access)
+            .await,
+    );
+    let rebuilt = app.db.run(icat_activities::log::rebuild).await;
+    assert_eq!(rebuilt.ok(), Some((2, 1)));
+    check(
+        &app.get("/api/v1/reports/duplicates?level=overlap", &iom.access)
+            .await,
+    );
+    // Stored features that do not parse are computed again from the texts and written back.
+    let damaged = id(&second);
+    let features_of = |target: String| {
+        app.db.run(move |conn| {
+            use diesel::prelude::*;
+            use icat_store::schema::activities::dsl;
+            dsl::activities
+                .find(target)
+                .select(dsl::features)
+                .first::<String>(conn)
+                .map_err(icat_common::ApiError::from)
+        })
+    };
+    let good = features_of(damaged.clone()).await.ok();
+    let target = damaged.clone();
+    let broken = app
+        .db
+        .run(move |conn| {
+            use diesel::prelude::*;
+            use icat_store::schema::activities::dsl;
+            diesel::update(dsl::activities.find(target))
+                .set(dsl::features.eq("{}"))
+                .execute(conn)
+                .map_err(icat_common::ApiError::from)
+        })
+        .await;
+    assert_eq!(broken.ok(), Some(1));
+    let rebuilt = app.db.run(icat_activities::log::rebuild).await;
+    assert_eq!(rebuilt.ok(), Some((2, 1)));
+    assert_eq!(
+        features_of(damaged).await.ok(),
+        good,
+        "rewritten as they were"
+    );
+    if app.backend == icat_tests::Backend::Sqlite {
+        // The rebuild drops the pairs' secondary indexes while it writes, and builds them again.
+        let indexes = app
+            .db
+            .run(|conn| {
+                use diesel::prelude::*;
+                #[derive(diesel::QueryableByName)]
+                struct Name {
+                    #[diesel(sql_type = diesel::sql_types::Text)]
+                    name: String,
+                }
+                diesel::sql_query(
+                    "SELECT name FROM sqlite_master WHERE type = 'index' \
+                     AND tbl_name = 'activity_pairs' AND sql IS NOT NULL ORDER BY name",
+                )
+                .load::<Name>(conn)
+                .map(|v| v.into_iter().map(|n| n.name).collect::<Vec<_>>())
+                .map_err(icat_common::ApiError::from)
+            })
+            .await;
+        assert_eq!(
+            indexes.ok(),
+            Some(vec![
+                "activity_pairs_b".to_owned(),
+                "activity_pairs_level".to_owned()
+            ])
+        );
+    }
+    check(
+        &app.get("/api/v1/reports/duplicates?level=overlap", &iom.access)
+            .await,
+    );
 }

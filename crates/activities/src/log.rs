@@ -239,8 +239,8 @@ fn matches(
     let mut kept: Vec<(Candidate, f64, Level)> = candidates(conn, f, keys, except, since)?
         .into_iter()
         .filter_map(|c| {
-            let (score, level) = icat_dedup::quick(f, &c.features);
-            Some((c, score, level?))
+            let (score, level) = icat_dedup::quick(f, &c.features)?;
+            Some((c, score, level))
         })
         .collect();
     kept.sort_by(|x, y| y.1.total_cmp(&x.1).then_with(|| x.0.id.cmp(&y.0.id)));

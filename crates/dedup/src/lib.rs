@@ -183,13 +183,8 @@ pub fn all_pairs(records: &[Features]) -> Vec<Found> {
     let found: Vec<Found> = candidates(records)
         .into_par_iter()
         .filter_map(|(a, b)| {
-            let (score, level) = quick(&records[a], &records[b]);
-            Some(Found {
-                a,
-                b,
-                score,
-                level: level?,
-            })
+            let (score, level) = quick(&records[a], &records[b])?;
+            Some(Found { a, b, score, level })
         })
         .collect();
     keep_strongest_overlaps(found, OVERLAPS_KEPT)

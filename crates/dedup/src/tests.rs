@@ -244,5 +244,8 @@ proptest! {
         prop_assert_eq!(ab.level, ba.level);
         prop_assert!((0.0..=1.0).contains(&ab.score));
         prop_assert!(ab.reasons.len() >= 8);
+        // The fast path keeps exactly the pairs the full comparison gives a level, at its score.
+        prop_assert_eq!(quick(&a, &b), ab.level.map(|level| (ab.score, level)));
+        prop_assert_eq!(quick(&b, &a), ab.level.map(|level| (ab.score, level)));
     }
 }

@@ -224,18 +224,40 @@ fn strong_clusters(pairs: Vec<PairView>, refs: &HashMap<String, ActivityRef>) ->
             })
         })
         .collect();
-    icat_dedup::cluster(index.len(), &edges)
-        .into_iter()
+    let clusters = icat_dedup::cluster(index.len(), &edges);
+    // Each pair goes to the cluster holding both its activities (a chain split again may leave a
+    // pair between two clusters: it belongs to neither).
+    let mut cluster_of = vec![usize::MAX; index.len()];
+    for (c, members) in clusters.iter().enumerate() {
+        for &m in members {
+            cluster_of[m] = c;
+        }
+    }
+    let home: Vec<Option<usize>> = pairs
+        .iter()
+        .map(|p| {
+            let (a, b) = (*index.get(p.a.as_str())?, *index.get(p.b.as_str())?);
+            (cluster_of[a] == cluster_of[b] && cluster_of[a] != usize::MAX).then_some(cluster_of[a])
+        })
+        .collect();
+    let member_ids: Vec<Vec<String>> = clusters
+        .iter()
         .map(|members| {
             let mut ids: Vec<String> = members.iter().map(|m| names[*m].to_owned()).collect();
             ids.sort();
-            let inside: Vec<PairView> = pairs
-                .iter()
-                .filter(|p| ids.binary_search(&p.a).is_ok() && ids.binary_search(&p.b).is_ok())
-                .cloned()
-                .collect();
-            build_cluster(stable_id("dup", &ids), None, ids, inside, refs)
+            ids
         })
+        .collect();
+    let mut inside: Vec<Vec<PairView>> = vec![Vec::new(); clusters.len()];
+    for (p, home) in pairs.into_iter().zip(home) {
+        if let Some(c) = home {
+            inside[c].push(p);
+        }
+    }
+    member_ids
+        .into_iter()
+        .zip(inside)
+        .map(|(ids, inside)| build_cluster(stable_id("dup", &ids), None, ids, inside, refs))
         .collect()
 }
 

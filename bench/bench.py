@@ -4,7 +4,7 @@
 Machines here are shared and noisy, so each class is measured against `GET /healthz` taken in the
 same run: baseline and class alternate for three rounds, and the report gives the median, min and
 max of class/baseline requests per second. Per class: requests/s, p50, p99, errors and the
-server's peak memory (VmHWM). `icat dedup rebuild` is timed at 10,000 and at ICAT_BENCH_ACTIVITIES
+server's peak memory during the class (VmHWM, reset before each class). `icat dedup rebuild` is timed at 10,000 and at ICAT_BENCH_ACTIVITIES
 (default 100,000) activities. SQLite always; PostgreSQL too when ICAT_BENCH_PG_URL is set.
 
 Output: a table on the terminal and target/bench/report.json.
@@ -93,6 +93,12 @@ class Server:
                 time.sleep(0.2)
         raise SystemExit("icat did not start")
 
+    def reset_peak_rss(self):
+        """Starts a new peak (VmHWM) at the current RSS, so that each class reports its own peak and
+        not the highest of every class before it (Linux: clear_refs 5)."""
+        with open(f"/proc/{self.process.pid}/clear_refs", "w") as f:
+            f.write("5")
+
     def peak_rss_mb(self):
         with open(f"/proc/{self.process.pid}/status") as f:
             return int(re.search(r"VmHWM:\s+(\d+)", f.read()).group(1)) / 1024
@@ -125,6 +131,7 @@ def measure(server, backend, name, connections, env, script="bench/load.lua", du
     """Alternates baseline and class for ROUNDS rounds; `during` runs alongside the class (a flood)."""
     baseline = {"BENCH_PATH": "/healthz"}
     rounds, ratios = [], []
+    server.reset_peak_rss()
     for _ in range(ROUNDS):
         base = wrk(server.base, connections, baseline)
         stop = threading.Event()

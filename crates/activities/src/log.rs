@@ -695,6 +695,42 @@ type Source = (
     chrono::NaiveDate,
 );
 
+/// Calls `each` with the id and stored features of every activity of the log, holding few rows
+/// at a time. SQLite streams the table in its own order (in id order, each row would be a random
+/// read: ids are random); PostgreSQL's driver would buffer a whole result, so it reads in slices.
+fn each_stored_features(
+    conn: &mut DbConn,
+    mut each: impl FnMut(String, String),
+) -> QueryResult<()> {
+    let live = activities::table
+        .filter(activities::archived_at.is_null())
+        .select((activities::id, activities::features));
+    if matches!(conn, DbConn::Sqlite(_)) {
+        for row in
+            live.load_iter::<(String, String), diesel::connection::DefaultLoadingMode>(conn)?
+        {
+            let (id, json) = row?;
+            each(id, json);
+        }
+        return Ok(());
+    }
+    let mut after = String::new();
+    loop {
+        let rows: Vec<(String, String)> = live
+            .filter(activities::id.gt(&after))
+            .order(activities::id.asc())
+            .limit(REBUILD_SLICE)
+            .load(conn)?;
+        let Some(last) = rows.last() else {
+            return Ok(());
+        };
+        after = last.0.clone();
+        for (id, json) in rows {
+            each(id, json);
+        }
+    }
+}
+
 /// The features of these activities computed afresh from their texts.
 fn recompute(conn: &mut DbConn, ids: &[&String]) -> QueryResult<Vec<(String, Features)>> {
     if ids.is_empty() {
@@ -742,7 +778,7 @@ fn recompute(conn: &mut DbConn, ids: &[&String]) -> QueryResult<Vec<(String, Fea
     Ok(rows.into_iter().map(|r| r.0).zip(features).collect())
 }
 
-/// Activities whose features [`rebuild`] computes again at a time.
+/// Activities [`rebuild`] reads (PostgreSQL) or computes features of again at a time.
 const REBUILD_SLICE: i64 = 5_000;
 
 /// Recomputes every activity's features, band keys and pairs from scratch (after a change of the
@@ -753,25 +789,17 @@ pub fn rebuild(conn: &mut DbConn) -> Result<(usize, usize), ApiError> {
     let normaliser = icat_dedup::NORMALISER_VERSION.to_string();
     let current =
         icat_store::setting(conn, "dedup_normaliser")?.as_deref() == Some(normaliser.as_str());
-    // One pass over the table in its own order (rows stored in id order would mean a random read
-    // per row: ids are random), each row's features parsed as it streams by, so that no more than
-    // one row's text is held at once. The stored features are used as they are while the
-    // normaliser that wrote them is current (a change of weights needs no new features);
-    // otherwise, or where one does not parse, they are computed again from the texts and rewritten
-    // where they changed.
-    // (id, stored features if usable, else a hash of the stored JSON to tell whether it changed)
+    // The stored features are used as they are while the normaliser that wrote them is current (a
+    // change of weights needs no new features); otherwise, or where one does not parse, they are
+    // computed again from the texts and rewritten where they changed. Each row is parsed as it
+    // streams by: (id, stored features if usable, else a hash of the stored JSON).
     let mut records: Vec<(String, Option<Features>, u64)> = Vec::new();
-    for row in activities::table
-        .filter(activities::archived_at.is_null())
-        .select((activities::id, activities::features))
-        .load_iter::<(String, String), diesel::connection::DefaultLoadingMode>(conn)?
-    {
-        let (id, json) = row?;
+    each_stored_features(conn, |id, json| {
         match current.then(|| serde_json::from_str(&json).ok()).flatten() {
             Some(f) => records.push((id, Some(f), 0)),
             None => records.push((id, None, icat_dedup::text::hash(json.as_bytes()))),
         }
-    }
+    })?;
     // Id order, so that the same log always gives the same pairs.
     records.sort_unstable_by(|x, y| x.0.cmp(&y.0));
     let stale: Vec<&String> = records

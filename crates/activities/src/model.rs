@@ -12,6 +12,8 @@ use serde::{Deserialize, Serialize};
 /// Where an activity stands.
 pub const STATUSES: [&str; 4] = icat_common::vocab::ACTIVITY_STATUSES;
 
+/// The columns an activity is shown with (not the engine's features nor the search words: large,
+/// and read only by the duplicate check and the search index).
 #[derive(Clone, Debug, Queryable, Selectable)]
 #[diesel(table_name = activities)]
 pub struct Row {
@@ -28,8 +30,6 @@ pub struct Row {
     pub end_date: NaiveDate,
     pub status: String,
     pub budget_usd: Option<i64>,
-    pub same_key: String,
-    pub features: String,
     pub created_by: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,

@@ -4,12 +4,6 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use icat_server::{Settings, bootstrap, init_tracing};
 
-/// mimalloc instead of glibc's allocator: requests allocate on many threads (async workers, the
-/// blocking pool), where glibc's per-thread arenas took a fifth of a directory request's time in
-/// locking and consolidation, and kept freed memory out of reach of the other threads.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[derive(Parser)]
 #[command(name = "icat", version, about = "The ICAT Workspace server")]
 struct Cli {

@@ -142,6 +142,17 @@ pub async fn run(db: &Db, hasher: &icat_auth::password::Hasher, plan: Plan) -> a
         "scored: {pairs} pairs over {activities} activities in {:.1} s",
         scoring.elapsed().as_secs_f64()
     );
+    // PostgreSQL plans from table statistics, which a bulk load leaves stale until autovacuum
+    // comes by: without them the activity list's filters were planned for 400 rows instead of
+    // 25,000 (330 ms instead of 60). SQLite's planner does well without statistics.
+    if db.backend() == icat_store::Backend::Postgres {
+        db.run(|conn| {
+            use diesel::connection::SimpleConnection;
+            conn.batch_execute("ANALYZE")
+                .map_err(icat_common::ApiError::from)
+        })
+        .await?;
+    }
     let summary = serde_json::json!({"activities": written, "users": created_users, "agencies": agency_ids.len()});
     db.run(move |conn| {
         icat_audit::record(

@@ -309,6 +309,35 @@ pub fn matches_of(conn: &mut DbConn, activity: &Activity) -> Result<Vec<Match>, 
     Ok(found)
 }
 
+/// Replaces the LSH band rows of an activity with those of its band keys. One multi-row statement
+/// (some twenty rows); multi-row inserts do not compile on the multi-backend connection, so it runs
+/// on the backend's own.
+fn replace_bands(conn: &mut DbConn, id: &str, keys: &[i64]) -> QueryResult<()> {
+    diesel::delete(activity_bands::table.filter(activity_bands::activity_id.eq(id)))
+        .execute(conn)?;
+    let mut keys = keys.to_vec();
+    keys.sort_unstable();
+    keys.dedup();
+    if keys.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<_> = keys
+        .into_iter()
+        .map(|key| {
+            (
+                activity_bands::band_key.eq(key),
+                activity_bands::activity_id.eq(id),
+            )
+        })
+        .collect();
+    let insert = diesel::insert_into(activity_bands::table).values(&rows);
+    match conn {
+        DbConn::Sqlite(c) => insert.execute(c)?,
+        DbConn::Pg(c) => insert.execute(c)?,
+    };
+    Ok(())
+}
+
 fn write_index(
     conn: &mut DbConn,
     id: &str,
@@ -321,8 +350,6 @@ fn write_index(
     diesel::delete(activity_themes::table.filter(activity_themes::activity_id.eq(id)))
         .execute(conn)?;
     diesel::delete(activity_sdgs::table.filter(activity_sdgs::activity_id.eq(id))).execute(conn)?;
-    diesel::delete(activity_bands::table.filter(activity_bands::activity_id.eq(id)))
-        .execute(conn)?;
     for c in &data.countries {
         diesel::insert_into(activity_countries::table)
             .values((
@@ -350,29 +377,7 @@ fn write_index(
             ))
             .execute(conn)?;
     }
-    let mut keys = keys.to_vec();
-    keys.sort_unstable();
-    keys.dedup();
-    let bands: Vec<_> = keys
-        .into_iter()
-        .map(|key| {
-            (
-                activity_bands::band_key.eq(key),
-                activity_bands::activity_id.eq(id),
-            )
-        })
-        .collect();
-    // One multi-row statement (some twenty rows an activity); multi-row inserts do not compile on
-    // the multi-backend connection, so it runs on the backend's own.
-    if bands.is_empty() {
-        return Ok(());
-    }
-    let bands = diesel::insert_into(activity_bands::table).values(&bands);
-    match conn {
-        DbConn::Sqlite(c) => bands.execute(c)?,
-        DbConn::Pg(c) => bands.execute(c)?,
-    };
-    Ok(())
+    replace_bands(conn, id, keys)
 }
 
 /// Replaces the pairs of `id` with those found, adding the activities written or changed since
@@ -847,25 +852,7 @@ pub fn rebuild(conn: &mut DbConn) -> Result<(usize, usize), ApiError> {
                 diesel::update(activities::table.find(id))
                     .set(activities::features.eq(&json))
                     .execute(conn)?;
-                diesel::delete(activity_bands::table.filter(activity_bands::activity_id.eq(id)))
-                    .execute(conn)?;
-                let mut keys = icat_dedup::band_keys(f);
-                keys.sort_unstable();
-                keys.dedup();
-                let rows: Vec<_> = keys
-                    .into_iter()
-                    .map(|key| {
-                        (
-                            activity_bands::band_key.eq(key),
-                            activity_bands::activity_id.eq(id),
-                        )
-                    })
-                    .collect();
-                let insert = diesel::insert_into(activity_bands::table).values(&rows);
-                match conn {
-                    DbConn::Sqlite(c) => insert.execute(c)?,
-                    DbConn::Pg(c) => insert.execute(c)?,
-                };
+                replace_bands(conn, id, &icat_dedup::band_keys(f))?;
             }
             if !current {
                 diesel::delete(icat_store::schema::settings::table.find("dedup_normaliser"))

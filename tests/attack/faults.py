@@ -7,7 +7,7 @@
 - two PATCHes sent together with one ETag: exactly one succeeds, the other gets 412;
 - SIGTERM while requests are in flight: each of them is answered, and the process exits 0;
 - PostgreSQL restarted under load: /readyz goes 503, then 200 again without restarting icat;
-- the connection pool exhausted: requests get 503 within the pool's wait (5 s), never hang.
+- the connection pool exhausted: requests get 503 within the pool's wait (5 s) plus, on PostgreSQL, the statement limit (4 s); never hang.
 
 Prints what it injected and what it verified; any broken promise fails the target.
 """
@@ -287,7 +287,10 @@ def pool_exhausted():
         locker.wait()
         busy = [t for s, t in timings if s == 503]
         check(len(busy) >= 3, f"requests beyond the pool got 503: {sorted(s for s, _ in timings)}")
-        check(all(t < 8 for t in busy), f"and got it within the pool's 5 s wait: {[round(t, 1) for t in busy]}")
+        # A request waits at most the pool's 5 s for a connection, then its statement at most the
+        # 4 s statement limit (which also hands the held connections back to the waiting requests).
+        check(all(t < 10 for t in busy),
+              f"and got it within the pool's 5 s wait plus the 4 s statement limit: {[round(t, 1) for t in busy]}")
         check(call(server.base, "GET", "/api/v1/agencies", token=token)[0] == 200, "the pool recovers once the lock is gone")
         FIGURES.append(f"pool of 2 exhausted: {len(busy)} of 6 requests answered 503 in {max(busy, default=0):.1f} s at most")
     finally:

@@ -60,9 +60,11 @@ const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrati
 
 /// Per-connection SQLite settings: they do not persist in the file, so every pooled connection gets
 /// them. WAL lets readers run beside the one writer; the busy timeout makes writers queue instead of
-/// failing.
-const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;";
+/// failing. The busy timeout comes first: the journal-mode pragma itself may meet a lock (a
+/// checkpoint under heavy writing), and before the timeout is set it would fail at once, costing
+/// the pool a connection ("database is locked" in the log).
+const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;";
 
 /// Opens connections of the backend the URL names.
 #[derive(Debug)]

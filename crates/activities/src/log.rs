@@ -315,6 +315,10 @@ pub fn matches_of(conn: &mut DbConn, activity: &Activity) -> Result<Vec<Match>, 
 fn replace_bands(conn: &mut DbConn, id: &str, keys: &[i64]) -> QueryResult<()> {
     diesel::delete(activity_bands::table.filter(activity_bands::activity_id.eq(id)))
         .execute(conn)?;
+    insert_bands(conn, id, keys)
+}
+
+fn insert_bands(conn: &mut DbConn, id: &str, keys: &[i64]) -> QueryResult<()> {
     let mut keys = keys.to_vec();
     keys.sort_unstable();
     keys.dedup();
@@ -338,6 +342,19 @@ fn replace_bands(conn: &mut DbConn, id: &str, keys: &[i64]) -> QueryResult<()> {
     Ok(())
 }
 
+/// Removes the look-up rows of an activity before [`write_index`] writes them anew.
+fn clear_index(conn: &mut DbConn, id: &str) -> QueryResult<()> {
+    diesel::delete(activity_countries::table.filter(activity_countries::activity_id.eq(id)))
+        .execute(conn)?;
+    diesel::delete(activity_themes::table.filter(activity_themes::activity_id.eq(id)))
+        .execute(conn)?;
+    diesel::delete(activity_sdgs::table.filter(activity_sdgs::activity_id.eq(id))).execute(conn)?;
+    diesel::delete(activity_bands::table.filter(activity_bands::activity_id.eq(id)))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Writes the look-up rows of an activity that has none (a new one, or one [`clear_index`]ed).
 fn write_index(
     conn: &mut DbConn,
     id: &str,
@@ -345,11 +362,6 @@ fn write_index(
     data: &Data,
     keys: &[i64],
 ) -> QueryResult<()> {
-    diesel::delete(activity_countries::table.filter(activity_countries::activity_id.eq(id)))
-        .execute(conn)?;
-    diesel::delete(activity_themes::table.filter(activity_themes::activity_id.eq(id)))
-        .execute(conn)?;
-    diesel::delete(activity_sdgs::table.filter(activity_sdgs::activity_id.eq(id))).execute(conn)?;
     for c in &data.countries {
         diesel::insert_into(activity_countries::table)
             .values((
@@ -377,7 +389,15 @@ fn write_index(
             ))
             .execute(conn)?;
     }
-    replace_bands(conn, id, keys)
+    insert_bands(conn, id, keys)
+}
+
+/// Whether the activity whose pairs are saved was just written: it then has no pairs and no
+/// reviews yet, and the statements that would look for them inside the write turn are skipped.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Written {
+    New,
+    Changed,
 }
 
 /// Replaces the pairs of `id` with those found, adding the activities written or changed since
@@ -390,8 +410,11 @@ fn save_pairs(
     keys: &[i64],
     mut found: Vec<Match>,
     scored_at: chrono::NaiveDateTime,
+    written: Written,
 ) -> QueryResult<Vec<Match>> {
-    remove_pairs(conn, id)?;
+    if written == Written::Changed {
+        remove_pairs(conn, id)?;
+    }
     for late in matches(conn, f, keys, Some(id), Some(scored_at))? {
         found.retain(|m| m.activity_id != late.activity_id);
         found.push(late);
@@ -423,7 +446,10 @@ fn save_pairs(
             ))
             .execute(conn)?;
     }
-    let hidden = dismissed(conn, id)?;
+    let hidden = match written {
+        Written::New => Vec::new(),
+        Written::Changed => dismissed(conn, id)?,
+    };
     let mut shown: Vec<Match> = found
         .into_iter()
         .filter(|m| !hidden.contains(&m.activity_id))
@@ -570,7 +596,7 @@ pub fn record_then(
             &same_key,
             &keys,
         )?;
-        let shown = save_pairs(conn, &id, &f, &keys, found, scored_at)?;
+        let shown = save_pairs(conn, &id, &f, &keys, found, scored_at, Written::New)?;
         let activity = find(conn, &id)?;
         icat_audit::record(
             conn,
@@ -632,8 +658,17 @@ pub fn update(
         if updated == 0 {
             return Err(ApiError::precondition_failed());
         }
+        clear_index(conn, &before.id)?;
         write_index(conn, &before.id, &before.agency_id, data, &keys)?;
-        let shown = save_pairs(conn, &before.id, &f, &keys, found, scored_at)?;
+        let shown = save_pairs(
+            conn,
+            &before.id,
+            &f,
+            &keys,
+            found,
+            scored_at,
+            Written::Changed,
+        )?;
         let after = find(conn, &before.id)?;
         let diff = icat_audit::diff(
             &serde_json::to_value(before).unwrap_or_default(),

@@ -329,6 +329,9 @@ pub fn serve(state: State, listener: TcpListener, workers: usize) -> std::io::Re
     let doc = openapi();
     let openapi_json = Arc::new(serde_json::to_vec(&doc).unwrap_or_default());
     let table = web::Data::new(RouteTable::new(&doc));
+    // Database work is the only blocking work, and `Db::run` admits one task per pooled
+    // connection: more blocking threads would only idle, each keeping a memory arena.
+    let blocking_threads = state.db.max_connections();
     let db = web::Data::new(state.db);
     let auth = web::Data::new(state.auth);
     let limits = web::Data::from(state.limits);
@@ -383,7 +386,8 @@ pub fn serve(state: State, listener: TcpListener, workers: usize) -> std::io::Re
             )
             .wrap(TracingLogger::default())
     })
-    .shutdown_timeout(30);
+    .shutdown_timeout(30)
+    .worker_max_blocking_threads(blocking_threads);
     if workers > 0 {
         server = server.workers(workers);
     }

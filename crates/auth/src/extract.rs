@@ -117,7 +117,7 @@ async fn authenticate(req: HttpRequest) -> Result<AuthUser, ApiError> {
     let claims = config.keys.verify(bearer(&req)?)?;
     let (sid, sub) = (claims.sid.clone(), claims.sub.clone());
     let row = db
-        .run(move |conn| Ok(sessions::principal(conn, &sid, &sub)?))
+        .read(move |conn| Ok(sessions::principal(conn, &sid, &sub)?))
         .await?
         .ok_or_else(|| ApiError::unauthorized("this session has ended; sign in again"))?;
     let user = AuthUser {

@@ -113,7 +113,9 @@ async fn list_focal_points(
     let q = query.into_inner();
     let page = PageParams::new(q.page, q.per_page)?;
     let filter = filter(q.agency, q.role, q.country, q.theme, q.q, q.include_history)?;
-    let page = db.run(move |conn| crate::list(conn, &filter, page)).await?;
+    let page = db
+        .read(move |conn| crate::list(conn, &filter, page))
+        .await?;
     Ok(HttpResponse::Ok().json(page))
 }
 

@@ -168,6 +168,8 @@ impl Db {
         };
         let pool = r2d2::Pool::builder()
             .max_size(options.max_size)
+            // A statement per checkout to find connections the network broke: SQLite's are files.
+            .test_on_check_out(backend == Backend::Postgres)
             .min_idle(Some(1))
             .connection_timeout(options.acquire_timeout)
             .build(manager)?;
@@ -220,6 +222,28 @@ impl Db {
         })
         .await
         .map_err(ApiError::internal)?
+    }
+
+    /// [`Db::run`] for reads that take microseconds: a row by its key, a page of a small table. On
+    /// SQLite, when a connection is free at once, `f` runs on the calling async worker: the two
+    /// thread hand-offs of `run` cost more than such a read (a session check through `run` took
+    /// most of a directory look-up). Otherwise, and always on PostgreSQL (where every query is a
+    /// network round trip), it is `run`. Never for writes: a write may wait for the writer's turn,
+    /// and the worker would wait with it.
+    pub async fn read<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        if self.backend == Backend::Sqlite
+            && let Ok(permit) = self.slots.clone().try_acquire_owned()
+            && let Some(mut conn) = self.pool.try_get()
+        {
+            let _permit = permit;
+            return std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut conn)))
+                .unwrap_or_else(|_| Err(ApiError::internal("a database read panicked")));
+        }
+        self.run(f).await
     }
 
     /// Brings the schema up to date; several servers starting at once on one PostgreSQL take turns.
@@ -423,6 +447,30 @@ mod tests {
         assert_eq!(sqlite_path("sqlite://data/icat.db"), "data/icat.db");
         assert_eq!(sqlite_path("sqlite:///tmp/x.db"), "/tmp/x.db");
         assert_eq!(sqlite_path("x.db"), "x.db");
+    }
+
+    /// The bundled SQLite carries the build flags of `.cargo/config.toml` (the reasons are there):
+    /// a build that lost them would still pass every other test, only slower.
+    #[test]
+    fn sqlite_is_built_with_our_flags() {
+        #[derive(QueryableByName)]
+        struct CompileOption {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            compile_options: String,
+        }
+        let mut conn = diesel::SqliteConnection::establish(":memory:").expect("in-memory SQLite");
+        let options: Vec<String> = diesel::sql_query("PRAGMA compile_options")
+            .load::<CompileOption>(&mut conn)
+            .expect("compile options")
+            .into_iter()
+            .map(|o| o.compile_options)
+            .collect();
+        assert!(options.iter().any(|o| o == "ENABLE_QPSG"), "{options:?}");
+        assert!(options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"), "{options:?}");
+        assert!(
+            !options.iter().any(|o| o == "ENABLE_MEMORY_MANAGEMENT"),
+            "{options:?}"
+        );
     }
 }
 

@@ -180,6 +180,57 @@ async fn a_slow_statement_is_cancelled_and_frees_its_connection() {
     app.stop().await;
 }
 
+/// Reads that may run on the async worker (the session check, directory look-ups) never wait
+/// there for a connection: with every pooled connection taken, a look-up waits off the worker,
+/// other requests meanwhile get their answers, and the look-up answers once a connection is back.
+async fn a_full_pool_never_stalls_the_worker(backend: Backend) {
+    let Some(app) = TestApp::start_with(backend, |s| s.db_pool_size = 2).await else {
+        eprintln!("ICAT_TEST_PG_URL is not set: PostgreSQL run skipped");
+        return;
+    };
+    let viewer = app.user("viewer", Some("UNODC")).await;
+    let held: Vec<_> = (0..2)
+        .map(|_| app.db.get().unwrap_or_else(|e| panic!("{e:?}")))
+        .collect();
+    let lookup = {
+        let request = app
+            .client
+            .get(format!("{}/api/v1/focal-points?agency=UNODC", app.base))
+            .bearer_auth(&viewer.access);
+        tokio::spawn(async move { request.send().await.map(|r| r.status()) })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(
+        !lookup.is_finished(),
+        "the look-up had no connection to run on"
+    );
+    // The server has one worker: it answers while the look-up waits for a connection.
+    let health = app.send(Method::GET, "/healthz", None, None, &[]).await;
+    assert_eq!(health.status, StatusCode::OK);
+    assert!(
+        !lookup.is_finished(),
+        "the look-up ended before any connection came back"
+    );
+    drop(held);
+    let status = lookup
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(status, StatusCode::OK);
+    app.stop().await;
+}
+
+mod full_pool {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        super::a_full_pool_never_stalls_the_worker(icat_tests::Backend::Sqlite).await;
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        super::a_full_pool_never_stalls_the_worker(icat_tests::Backend::Postgres).await;
+    }
+}
+
 mod rate_limits {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn sqlite() {

@@ -330,7 +330,7 @@ pub fn serve(state: State, listener: TcpListener, workers: usize) -> std::io::Re
     let openapi_json = Arc::new(serde_json::to_vec(&doc).unwrap_or_default());
     let table = web::Data::new(RouteTable::new(&doc));
     // Database work is the only blocking work, and `Db::run` admits one task per pooled
-    // connection: more blocking threads would only idle, each keeping a memory arena.
+    // connection: more blocking threads would only idle.
     let blocking_threads = state.db.max_connections();
     let db = web::Data::new(state.db);
     let auth = web::Data::new(state.auth);

@@ -457,10 +457,11 @@ mod tests {
             #[diesel(sql_type = diesel::sql_types::Text)]
             compile_options: String,
         }
-        let mut conn = diesel::SqliteConnection::establish(":memory:").expect("in-memory SQLite");
+        let mut conn = diesel::SqliteConnection::establish(":memory:")
+            .unwrap_or_else(|e| panic!("in-memory SQLite: {e}"));
         let options: Vec<String> = diesel::sql_query("PRAGMA compile_options")
             .load::<CompileOption>(&mut conn)
-            .expect("compile options")
+            .unwrap_or_else(|e| panic!("compile options: {e}"))
             .into_iter()
             .map(|o| o.compile_options)
             .collect();

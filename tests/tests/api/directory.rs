@@ -388,6 +388,12 @@ async fn look_ups_filter_by_every_field(app: &TestApp) {
         .await;
     assert_eq!(names(&page), ["John Smith"]);
     assert_eq!(page.body["total"], 3);
+    // Past the last page: no rows, and still the true total.
+    let beyond = app
+        .get("/api/v1/focal-points?per_page=2&page=5", &admin.access)
+        .await;
+    assert!(names(&beyond).is_empty());
+    assert_eq!(beyond.body["total"], 3);
     for bad in [
         "country=XX",
         "theme=rescue",

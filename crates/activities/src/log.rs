@@ -101,6 +101,26 @@ pub fn same_activity(
         .optional()
 }
 
+/// [`same_activity`] for a write: on PostgreSQL it first waits, until the end of the transaction,
+/// for any other transaction writing the same agency and key. Two requests (or two servers)
+/// writing one activity at once would otherwise both find none, and the loser would meet the
+/// unique index as a bare `conflict` instead of `duplicate_activity` with the winner's id.
+/// (SQLite's writers take turns already.)
+fn same_activity_locked(
+    conn: &mut DbConn,
+    agency_id: &str,
+    key: &str,
+    except: Option<&str>,
+) -> QueryResult<Option<String>> {
+    if let DbConn::Pg(pg) = conn {
+        let lock = icat_dedup::text::hash(format!("{agency_id}|{key}").as_bytes());
+        diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+            .bind::<diesel::sql_types::BigInt, _>(lock.cast_signed())
+            .execute(pg)?;
+    }
+    same_activity(conn, agency_id, key, except)
+}
+
 pub fn duplicate_activity(existing_id: String) -> ApiError {
     let mut err = ApiError::new(
         icat_common::ErrorCode::DuplicateActivity,
@@ -133,14 +153,33 @@ fn candidates(
 ) -> QueryResult<Vec<Candidate>> {
     let mut ids: Vec<String> = Vec::new();
     if let Some(since) = since {
-        // The late check: only what other writers committed while this activity was scored.
-        ids = activities::table
+        // The late check: what other writers committed while this activity was scored, and of
+        // that only what shares a bucket, or a country in an overlapping period, with it (the
+        // tests below, uncapped). It runs inside the write turn, where every row read costs
+        // every writer waiting: two index probes are cheaper than reading each late activity.
+        let late: Vec<String> = activities::table
             .filter(activities::updated_at.ge(since))
             .filter(activities::agency_id.ne(&f.agency))
             .filter(activities::archived_at.is_null())
             .select(activities::id)
             .limit(500)
             .load(conn)?;
+        if !late.is_empty() {
+            ids = activity_bands::table
+                .filter(activity_bands::activity_id.eq_any(&late))
+                .filter(activity_bands::band_key.eq_any(keys))
+                .select(activity_bands::activity_id)
+                .load(conn)?;
+            ids.extend(
+                activity_countries::table
+                    .filter(activity_countries::activity_id.eq_any(&late))
+                    .filter(activity_countries::country.eq_any(&f.countries))
+                    .filter(activity_countries::start_date.le(f.end))
+                    .filter(activity_countries::end_date.ge(f.start))
+                    .select(activity_countries::activity_id)
+                    .load::<String>(conn)?,
+            );
+        }
     } else {
         for key in keys {
             let bucket: Vec<String> = activity_bands::table
@@ -537,6 +576,38 @@ pub fn load_unscored(
     })
 }
 
+/// An activity scored against the log and ready to be written: everything its write needs, owned,
+/// so that the write may run on another writer's thread (`Db::write_together`).
+pub struct Scored {
+    agency_id: String,
+    data: Data,
+    f: Features,
+    keys: Vec<i64>,
+    features: String,
+    same_key: String,
+    found: Vec<Match>,
+    scored_at: chrono::NaiveDateTime,
+}
+
+/// Scores a new activity against its candidates. Scoring reads only: it runs before the write
+/// turn, beside other requests, and [`write_scored`] catches up with what was written meanwhile.
+pub fn score_new(conn: &mut DbConn, agency_id: &str, data: Data) -> Result<Scored, ApiError> {
+    let f = data.features(agency_id);
+    let keys = icat_dedup::band_keys(&f);
+    let scored_at = icat_store::unseen_since();
+    let found = matches(conn, &f, &keys, None, None)?;
+    Ok(Scored {
+        agency_id: agency_id.to_owned(),
+        features: to_json(&f),
+        same_key: data.same_key(),
+        data,
+        f,
+        keys,
+        found,
+        scored_at,
+    })
+}
+
 /// Records an activity for an agency and scores it against its candidates. One agency recording
 /// the same activity twice gets 409 `duplicate_activity` with the existing id.
 pub fn record(
@@ -545,71 +616,71 @@ pub fn record(
     agency_id: &str,
     data: &Data,
 ) -> Result<(Activity, Vec<Match>), ApiError> {
-    record_then(conn, actor, agency_id, data, |_, _, _| Ok(()))
+    let scored = score_new(conn, agency_id, data.clone())?;
+    icat_store::write(conn, |conn| write_scored(conn, actor, scored))
 }
 
-/// [`record`], running `then` inside the same write transaction once the activity is written (the
-/// route stores its `Idempotency-Key` answer there, so the key and the activity commit together).
-pub fn record_then(
+/// Writes a [`Scored`] activity, inside the caller's write transaction: the activity, its look-up
+/// rows, its pairs (with those of activities written since it was scored) and the audit event.
+/// Returns the activity and the matches to show.
+pub fn write_scored(
     conn: &mut DbConn,
     actor: &Actor,
-    agency_id: &str,
-    data: &Data,
-    then: impl FnOnce(&mut DbConn, &Activity, &[Match]) -> Result<(), ApiError>,
+    scored: Scored,
 ) -> Result<(Activity, Vec<Match>), ApiError> {
-    let f = data.features(agency_id);
-    let keys = icat_dedup::band_keys(&f);
-    let features = to_json(&f);
-    let same_key = data.same_key();
-    // Scoring reads only: it runs before the write turn, beside other requests.
-    let scored_at = icat_common::now();
-    let found = matches(conn, &f, &keys, None, None)?;
-    icat_store::write(conn, |conn| {
-        let active: Option<bool> = agencies::table
-            .find(agency_id)
-            .select(agencies::active)
-            .first(conn)
-            .optional()?;
-        match active {
-            None => {
-                return Err(ApiError::invalid_field(
-                    "agency_id",
-                    "no agency has this id",
-                ));
-            }
-            Some(false) => {
-                return Err(ApiError::conflict(
-                    "this agency is no longer an active member",
-                ));
-            }
-            Some(true) => {}
+    let Scored {
+        agency_id,
+        data,
+        f,
+        keys,
+        features,
+        same_key,
+        found,
+        scored_at,
+    } = scored;
+    let active: Option<bool> = agencies::table
+        .find(&agency_id)
+        .select(agencies::active)
+        .first(conn)
+        .optional()?;
+    match active {
+        None => {
+            return Err(ApiError::invalid_field(
+                "agency_id",
+                "no agency has this id",
+            ));
         }
-        if let Some(existing) = same_activity(conn, agency_id, &same_key, None)? {
-            return Err(duplicate_activity(existing));
+        Some(false) => {
+            return Err(ApiError::conflict(
+                "this agency is no longer an active member",
+            ));
         }
-        let id = insert(
-            conn,
-            actor.user_id.as_deref(),
-            agency_id,
-            data,
-            &features,
-            &same_key,
-            &keys,
-        )?;
-        let shown = save_pairs(conn, &id, &f, &keys, found, scored_at, Written::New)?;
-        let activity = find(conn, &id)?;
-        icat_audit::record(
-            conn,
-            actor,
-            &NewEvent::success("create", "activity", &id).with_changes(serde_json::json!({
-                "title": activity.title,
-                "agency_id": activity.agency_id,
-                "matches": shown.iter().map(|m| serde_json::json!({"activity_id": m.activity_id, "level": m.level, "score": m.score})).collect::<Vec<_>>(),
-            })),
-        )?;
-        then(conn, &activity, &shown)?;
-        Ok((activity, shown))
-    })
+        Some(true) => {}
+    }
+    if let Some(existing) = same_activity_locked(conn, &agency_id, &same_key, None)? {
+        return Err(duplicate_activity(existing));
+    }
+    let id = insert(
+        conn,
+        actor.user_id.as_deref(),
+        &agency_id,
+        &data,
+        &features,
+        &same_key,
+        &keys,
+    )?;
+    let shown = save_pairs(conn, &id, &f, &keys, found, scored_at, Written::New)?;
+    let activity = find(conn, &id)?;
+    icat_audit::record(
+        conn,
+        actor,
+        &NewEvent::success("create", "activity", &id).with_changes(serde_json::json!({
+            "title": activity.title,
+            "agency_id": activity.agency_id,
+            "matches": shown.iter().map(|m| serde_json::json!({"activity_id": m.activity_id, "level": m.level, "score": m.score})).collect::<Vec<_>>(),
+        })),
+    )?;
+    Ok((activity, shown))
 }
 
 /// Changes an activity if it is still at the version the client read, and rescores it.
@@ -623,10 +694,11 @@ pub fn update(
     let f = data.features(&before.agency_id);
     let keys = icat_dedup::band_keys(&f);
     let same_key = data.same_key();
-    let scored_at = icat_common::now();
+    let scored_at = icat_store::unseen_since();
     let found = matches(conn, &f, &keys, Some(&before.id), None)?;
     icat_store::write(conn, |conn| {
-        if let Some(existing) = same_activity(conn, &before.agency_id, &same_key, Some(&before.id))?
+        if let Some(existing) =
+            same_activity_locked(conn, &before.agency_id, &same_key, Some(&before.id))?
         {
             return Err(duplicate_activity(existing));
         }

@@ -111,37 +111,33 @@ async fn record(
     v.into_result()?;
     let data = data.ok_or_else(|| ApiError::internal("validated activity missing"))?;
     let hash = idempotency::fingerprint(&format!("{agency_id}|{data:?}"));
+    let writer = db.get_ref().clone();
     let answer = db
         .run(move |conn| {
-            let actor = user.actor();
             let attempt = |conn: &mut icat_store::DbConn| {
                 // Scoring must not run inside a write transaction (it would hold the writer turn
-                // while it reads): the replay check reads, and the key is stored by `record_then`
-                // in the activity's own transaction.
+                // while it reads): the replay check reads, and the key is stored in the
+                // activity's own transaction.
                 if let Some(key) = &key
                     && let Some(stored) = idempotency::replay(conn, &user.id, key, &hash)?
                 {
                     return Ok(stored);
                 }
-                let mut response = String::new();
-                log::record_then(
-                    conn,
-                    &actor,
-                    &agency_id,
-                    &data,
-                    |conn, activity, matches| {
-                        response = serde_json::to_string(&Recorded {
-                            activity: activity.clone(),
-                            possible_duplicates: matches.to_vec(),
-                        })
-                        .map_err(ApiError::internal)?;
-                        if let Some(key) = &key {
-                            idempotency::remember(conn, &user.id, key, &hash, 201, &response)?;
-                        }
-                        Ok(())
-                    },
-                )?;
-                Ok::<_, ApiError>((201, response))
+                let scored = log::score_new(conn, &agency_id, data)?;
+                let (actor, user_id, key, hash) =
+                    (user.actor(), user.id.clone(), key.clone(), hash.clone());
+                writer.write_together(conn, move |conn| {
+                    let (activity, matches) = log::write_scored(conn, &actor, scored)?;
+                    let response = serde_json::to_string(&Recorded {
+                        activity,
+                        possible_duplicates: matches,
+                    })
+                    .map_err(ApiError::internal)?;
+                    if let Some(key) = &key {
+                        idempotency::remember(conn, &user_id, key, &hash, 201, &response)?;
+                    }
+                    Ok((201, response))
+                })
             };
             match attempt(conn) {
                 // Two requests with one key raced: the loser answers as the winner did.

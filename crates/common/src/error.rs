@@ -78,7 +78,7 @@ pub struct FieldError {
 }
 
 /// A failure the client sees, with everything needed to render it as problem details.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 #[error("{code:?} ({status}): {detail}")]
 pub struct ApiError {
     pub code: ErrorCode,

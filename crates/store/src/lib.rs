@@ -5,6 +5,7 @@
 //! May depend on `icat_common` only, and never on actix-web (checked by `make lint`): the blocking
 //! pool it uses is tokio's, which is the one actix-web runs on.
 
+mod group;
 pub mod schema;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
@@ -66,6 +67,15 @@ const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrati
 const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
      PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;";
 
+/// Opens a SQLite connection with [`SQLITE_PRAGMAS`].
+fn sqlite_connect(url: &str) -> Result<diesel::SqliteConnection, r2d2::Error> {
+    let mut conn = diesel::SqliteConnection::establish(sqlite_path(url))
+        .map_err(r2d2::Error::ConnectionError)?;
+    conn.batch_execute(SQLITE_PRAGMAS)
+        .map_err(r2d2::Error::QueryError)?;
+    Ok(conn)
+}
+
 /// Opens connections of the backend the URL names.
 #[derive(Debug)]
 pub struct Manager {
@@ -86,13 +96,7 @@ impl ManageConnection for Manager {
 
     fn connect(&self) -> Result<DbConn, r2d2::Error> {
         match self.backend {
-            Backend::Sqlite => {
-                let mut conn = diesel::SqliteConnection::establish(sqlite_path(&self.url))
-                    .map_err(r2d2::Error::ConnectionError)?;
-                conn.batch_execute(SQLITE_PRAGMAS)
-                    .map_err(r2d2::Error::QueryError)?;
-                Ok(DbConn::Sqlite(conn))
-            }
+            Backend::Sqlite => sqlite_connect(&self.url).map(DbConn::Sqlite),
             Backend::Postgres => {
                 let mut conn = diesel::PgConnection::establish(&self.url)
                     .map_err(r2d2::Error::ConnectionError)?;
@@ -125,6 +129,7 @@ pub struct Db {
     /// thread, so requests beyond the pool wait here, asynchronously, and never as threads.
     slots: std::sync::Arc<tokio::sync::Semaphore>,
     acquire_timeout: Duration,
+    group: std::sync::Arc<group::Group>,
 }
 
 /// Pool settings.
@@ -161,6 +166,7 @@ impl Db {
                 std::fs::create_dir_all(dir)?;
             }
         }
+        let group = group::Group::new(url);
         let manager = Manager {
             url: url.to_owned(),
             backend,
@@ -179,7 +185,25 @@ impl Db {
             statement_timeout: options.statement_timeout,
             slots: std::sync::Arc::new(tokio::sync::Semaphore::new(options.max_size as usize)),
             acquire_timeout: options.acquire_timeout,
+            group: std::sync::Arc::new(group),
         })
+    }
+
+    /// [`write`] for the busiest write (recording an activity), called with a connection of this
+    /// database from inside [`Db::run`]. On SQLite the writers waiting at the same moment share one
+    /// transaction and one commit (see the `group` module); each still gets its own answer, after
+    /// the commit, and its own failure alone. Inside a transaction, and on PostgreSQL (whose
+    /// concurrent writers do not wait for each other), it is [`write`].
+    pub fn write_together<T, F>(&self, conn: &mut DbConn, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        if matches!(conn, DbConn::Sqlite(_)) && !conn_in_transaction(conn) {
+            self.group.write(f)
+        } else {
+            write(conn, f)
+        }
     }
 
     pub fn backend(&self) -> Backend {
@@ -305,6 +329,8 @@ where
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     });
+    // Dropped before `_turn`: the time is cleared before the next writer takes the turn.
+    let _writing = outermost_sqlite.then(Writing::begin);
     let began = match conn {
         DbConn::Pg(_) => return conn.transaction(f),
         DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE"),
@@ -393,6 +419,44 @@ where
 
 /// The turn of this process's SQLite writers.
 static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// When the SQLite write transaction in progress in this process began, if one is.
+static WRITING_SINCE: std::sync::Mutex<Option<chrono::NaiveDateTime>> = std::sync::Mutex::new(None);
+
+/// Marks a write transaction in progress for [`unseen_since`], from its start to its end.
+struct Writing;
+
+impl Writing {
+    fn begin() -> Writing {
+        *WRITING_SINCE
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(icat_common::now());
+        Writing
+    }
+}
+
+impl Drop for Writing {
+    fn drop(&mut self) {
+        *WRITING_SINCE
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+    }
+}
+
+/// The earliest time stamp a row can carry that a read starting now will not see: now, or, while
+/// one of this process's SQLite write transactions is open, the moment it began (its rows carry
+/// times from then on but appear only at its commit, possibly after the read began). A writer
+/// that scores against such a read takes this first, and inside its write turn looks again at
+/// the rows changed since (the late check), so that two activities recorded together still meet.
+/// Concurrent writers on PostgreSQL, whose transactions do not take turns, are not covered: the
+/// pair of two activities committed at the same instant may wait for `icat dedup rebuild`.
+pub fn unseen_since() -> chrono::NaiveDateTime {
+    let now = icat_common::now();
+    WRITING_SINCE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .map_or(now, |began| began.min(now))
+}
 
 fn conn_in_transaction(conn: &mut DbConn) -> bool {
     match conn {

@@ -742,8 +742,16 @@ async fn duplicates(
         level,
         status,
     };
-    let report = db
-        .run(move |conn| report::duplicates(conn, &filter))
+    // Built and written out on the report thread (see `Db::run_big`).
+    let body = db
+        .run_big(move |conn| {
+            let report = report::duplicates(conn, &filter)?;
+            if csv {
+                report_csv(&report)
+            } else {
+                serde_json::to_string(&report).map_err(ApiError::internal)
+            }
+        })
         .await?;
     if csv {
         return Ok(HttpResponse::Ok()
@@ -752,9 +760,11 @@ async fn duplicates(
                 header::CONTENT_DISPOSITION,
                 "attachment; filename=\"icat-duplicates.csv\"",
             ))
-            .body(report_csv(&report)?));
+            .body(body));
     }
-    Ok(HttpResponse::Ok().json(report))
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(body))
 }
 
 fn report_csv(report: &report::Report) -> Result<String, ApiError> {

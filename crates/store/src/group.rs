@@ -78,16 +78,18 @@ impl Group {
             let jobs = std::mem::take(&mut waiting.jobs);
             drop(waiting);
             // Should the leader's own code panic, the writers it carried get their answer (the
-            // dropped jobs answer "busy") and the next one leads.
-            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.commit(jobs)));
+            // dropped jobs answer "busy"), the next one leads, and it opens a new connection: the
+            // old one may have been left inside the transaction, which closing it rolls back.
+            if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.commit(jobs))).is_err()
+            {
+                *self.writer.lock().unwrap_or_else(PoisonError::into_inner) = None;
+            }
             waiting = self.state.lock().unwrap_or_else(PoisonError::into_inner);
             waiting.leading = false;
             self.done.notify_all();
         }
     }
-}
 
-impl Group {
     /// Runs the jobs in one transaction on the writer's connection.
     fn commit(&self, jobs: Vec<Job>) {
         // Only the leader comes here: the lock is never waited for.

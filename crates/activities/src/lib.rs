@@ -8,6 +8,7 @@
 //! May depend on `icat_common`, `icat_store`, `icat_auth`, `icat_audit` and `icat_dedup`.
 
 mod csvio;
+pub mod feature_cache;
 mod idempotency;
 pub mod log;
 pub mod model;
@@ -16,5 +17,6 @@ pub mod report;
 mod routes;
 pub mod summary;
 
+pub use feature_cache::FeatureCache;
 pub use log::rebuild;
 pub use routes::configure;

@@ -1,6 +1,7 @@
 //! The activity log's write paths: record, change and archive activities, keeping their look-up
 //! rows, LSH band keys and scored pairs current in the same transaction.
 
+use crate::feature_cache::{self, FeatureCache};
 use crate::model::{Activity, Data, Match, ReasonView, Row};
 use diesel::prelude::*;
 use icat_audit::{Actor, NewEvent};
@@ -11,6 +12,8 @@ use icat_store::schema::{
     activities, activity_bands, activity_countries, activity_pairs, activity_sdgs, activity_themes,
     agencies, pair_reviews,
 };
+use std::collections::HashMap;
+use std::sync::Arc;
 
 /// At most this many matches are returned with a recorded or checked activity.
 pub const MATCHES_SHOWN: usize = 20;
@@ -131,21 +134,18 @@ pub fn duplicate_activity(existing_id: String) -> ApiError {
     err
 }
 
-/// A candidate for comparison: its id, agency, acronym, title, dates and features.
+/// A candidate for comparison: its id and features (which hold its agency and dates).
 struct Candidate {
     id: String,
-    agency_acronym: String,
-    title: String,
-    start: chrono::NaiveDate,
-    end: chrono::NaiveDate,
-    features: Features,
+    features: Arc<Features>,
 }
 
 /// Activities of other agencies that may duplicate or overlap one with these features: those that
 /// share an LSH bucket (capped per bucket) and those that share a country in an overlapping period
-/// (capped). Never a scan of the log.
+/// (capped). Never a scan of the log. Their features come from `cache` where it holds them.
 fn candidates(
     conn: &mut DbConn,
+    cache: Option<&FeatureCache>,
     f: &Features,
     keys: &[i64],
     except: Option<&str>,
@@ -221,46 +221,39 @@ fn candidates(
     if let Some(except) = except {
         ids.retain(|id| id != except);
     }
+    // The archived leave the band and country tables in their own transaction, so none is
+    // among the ids (the late check reads only live ones).
+    let generation = cache.map(|_| feature_cache::generation(conn)).transpose()?;
+    let held = match (cache, &generation) {
+        (Some(cache), Some(generation)) => cache.get(generation, &ids),
+        _ => vec![None; ids.len()],
+    };
     let mut out = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(500) {
-        let rows: Vec<(
-            String,
-            String,
-            String,
-            String,
-            chrono::NaiveDate,
-            chrono::NaiveDate,
-            String,
-        )> = activities::table
-            .inner_join(agencies::table)
-            .filter(activities::id.eq_any(chunk))
-            .filter(activities::agency_id.ne(&f.agency))
-            .filter(activities::archived_at.is_null())
-            .select((
-                activities::id,
-                activities::agency_id,
-                agencies::acronym,
-                activities::title,
-                activities::start_date,
-                activities::end_date,
-                activities::features,
-            ))
-            .load(conn)?;
-        out.extend(rows.into_iter().filter_map(
-            |(id, _agency, acronym, title, start, end, features)| {
-                serde_json::from_str(&features)
-                    .ok()
-                    .map(|features| Candidate {
-                        id,
-                        agency_acronym: acronym,
-                        title,
-                        start,
-                        end,
-                        features,
-                    })
-            },
-        ));
+    let mut missing = Vec::new();
+    for (id, held) in ids.into_iter().zip(held) {
+        match held {
+            Some(features) => out.push(Candidate { id, features }),
+            None => missing.push(id),
+        }
     }
+    for chunk in missing.chunks(500) {
+        let rows: Vec<(String, String)> = activities::table
+            .filter(activities::id.eq_any(chunk))
+            .filter(activities::archived_at.is_null())
+            .select((activities::id, activities::features))
+            .load(conn)?;
+        for (id, json) in rows {
+            let Ok(features) = serde_json::from_str::<Features>(&json) else {
+                continue;
+            };
+            let features = Arc::new(features);
+            if let (Some(cache), Some(generation)) = (cache, &generation) {
+                cache.put(generation, id.clone(), features.clone());
+            }
+            out.push(Candidate { id, features });
+        }
+    }
+    out.retain(|c| c.features.agency != f.agency);
     Ok(out)
 }
 
@@ -268,6 +261,7 @@ fn candidates(
 /// match, and the strongest few overlaps.
 fn matches(
     conn: &mut DbConn,
+    cache: Option<&FeatureCache>,
     f: &Features,
     keys: &[i64],
     except: Option<&str>,
@@ -275,7 +269,7 @@ fn matches(
 ) -> QueryResult<Vec<Match>> {
     // Score every candidate on the fast path, keep the strong pairs and the strongest overlaps,
     // and build the explanation of those alone.
-    let mut kept: Vec<(Candidate, f64, Level)> = candidates(conn, f, keys, except, since)?
+    let mut kept: Vec<(Candidate, f64, Level)> = candidates(conn, cache, f, keys, except, since)?
         .into_iter()
         .filter_map(|c| {
             let (score, level) = icat_dedup::quick(f, &c.features)?;
@@ -292,22 +286,49 @@ fn matches(
             true
         }
     });
+    // What a match shows of the other activity, read for the few kept; an activity archived
+    // since its features were read is dropped here.
+    let mut shown: HashMap<String, (String, String, chrono::NaiveDate, chrono::NaiveDate)> =
+        HashMap::with_capacity(kept.len());
+    let ids: Vec<&str> = kept.iter().map(|(c, _, _)| c.id.as_str()).collect();
+    for chunk in ids.chunks(500) {
+        let rows: Vec<(String, String, String, chrono::NaiveDate, chrono::NaiveDate)> =
+            activities::table
+                .inner_join(agencies::table)
+                .filter(activities::id.eq_any(chunk))
+                .filter(activities::archived_at.is_null())
+                .select((
+                    activities::id,
+                    agencies::acronym,
+                    activities::title,
+                    activities::start_date,
+                    activities::end_date,
+                ))
+                .load(conn)?;
+        shown.extend(
+            rows.into_iter()
+                .map(|(id, acronym, title, start, end)| (id, (acronym, title, start, end))),
+        );
+    }
     Ok(kept
         .into_iter()
-        .map(|(c, score, level)| Match {
-            reasons: icat_dedup::compare(f, &c.features)
-                .reasons
-                .iter()
-                .map(ReasonView::from)
-                .collect(),
-            activity_id: c.id,
-            agency_id: c.features.agency.clone(),
-            agency_acronym: c.agency_acronym,
-            title: c.title,
-            start_date: c.start,
-            end_date: c.end,
-            score,
-            level: level.as_str().to_owned(),
+        .filter_map(|(c, score, level)| {
+            let (agency_acronym, title, start_date, end_date) = shown.remove(&c.id)?;
+            Some(Match {
+                reasons: icat_dedup::compare(f, &c.features)
+                    .reasons
+                    .iter()
+                    .map(ReasonView::from)
+                    .collect(),
+                agency_id: c.features.agency.clone(),
+                activity_id: c.id,
+                agency_acronym,
+                title,
+                start_date,
+                end_date,
+                score,
+                level: level.as_str().to_owned(),
+            })
         })
         .collect())
 }
@@ -326,21 +347,30 @@ fn dismissed(conn: &mut DbConn, id: &str) -> QueryResult<Vec<String>> {
 }
 
 /// The possible duplicates of a prospective activity, saving nothing (the `check` route).
-pub fn check(conn: &mut DbConn, agency_id: &str, data: &Data) -> Result<Vec<Match>, ApiError> {
+pub fn check(
+    conn: &mut DbConn,
+    cache: &FeatureCache,
+    agency_id: &str,
+    data: &Data,
+) -> Result<Vec<Match>, ApiError> {
     let f = data.features(agency_id);
     let keys = icat_dedup::band_keys(&f);
-    let mut found: Vec<Match> = matches(conn, &f, &keys, None, None)?;
+    let mut found: Vec<Match> = matches(conn, Some(cache), &f, &keys, None, None)?;
     found.truncate(MATCHES_SHOWN);
     Ok(found)
 }
 
 /// The current matches of a recorded activity, scored afresh against today's log, without the pairs
 /// people dismissed as `not_duplicate` (the `matches` route: "after saving" in paragraph 7).
-pub fn matches_of(conn: &mut DbConn, activity: &Activity) -> Result<Vec<Match>, ApiError> {
+pub fn matches_of(
+    conn: &mut DbConn,
+    cache: &FeatureCache,
+    activity: &Activity,
+) -> Result<Vec<Match>, ApiError> {
     let f = activity.data().features(&activity.agency_id);
     let keys = icat_dedup::band_keys(&f);
     let dismissed = dismissed(conn, &activity.id)?;
-    let mut found: Vec<Match> = matches(conn, &f, &keys, Some(&activity.id), None)?
+    let mut found: Vec<Match> = matches(conn, Some(cache), &f, &keys, Some(&activity.id), None)?
         .into_iter()
         .filter(|m| !dismissed.contains(&m.activity_id))
         .collect();
@@ -454,7 +484,8 @@ fn save_pairs(
     if written == Written::Changed {
         remove_pairs(conn, id)?;
     }
-    for late in matches(conn, f, keys, Some(id), Some(scored_at))? {
+    // The few late activities are read afresh, inside the write turn.
+    for late in matches(conn, None, f, keys, Some(id), Some(scored_at))? {
         found.retain(|m| m.activity_id != late.activity_id);
         found.push(late);
     }
@@ -591,11 +622,16 @@ pub struct Scored {
 
 /// Scores a new activity against its candidates. Scoring reads only: it runs before the write
 /// turn, beside other requests, and [`write_scored`] catches up with what was written meanwhile.
-pub fn score_new(conn: &mut DbConn, agency_id: &str, data: Data) -> Result<Scored, ApiError> {
+pub fn score_new(
+    conn: &mut DbConn,
+    cache: &FeatureCache,
+    agency_id: &str,
+    data: Data,
+) -> Result<Scored, ApiError> {
     let f = data.features(agency_id);
     let keys = icat_dedup::band_keys(&f);
     let scored_at = icat_store::unseen_since();
-    let found = matches(conn, &f, &keys, None, None)?;
+    let found = matches(conn, Some(cache), &f, &keys, None, None)?;
     Ok(Scored {
         agency_id: agency_id.to_owned(),
         features: to_json(&f),
@@ -612,11 +648,12 @@ pub fn score_new(conn: &mut DbConn, agency_id: &str, data: Data) -> Result<Score
 /// the same activity twice gets 409 `duplicate_activity` with the existing id.
 pub fn record(
     conn: &mut DbConn,
+    cache: &FeatureCache,
     actor: &Actor,
     agency_id: &str,
     data: &Data,
 ) -> Result<(Activity, Vec<Match>), ApiError> {
-    let scored = score_new(conn, agency_id, data.clone())?;
+    let scored = score_new(conn, cache, agency_id, data.clone())?;
     icat_store::write(conn, |conn| write_scored(conn, actor, scored))
 }
 
@@ -686,6 +723,7 @@ pub fn write_scored(
 /// Changes an activity if it is still at the version the client read, and rescores it.
 pub fn update(
     conn: &mut DbConn,
+    cache: &FeatureCache,
     actor: &Actor,
     before: &Activity,
     expected_version: i32,
@@ -695,7 +733,7 @@ pub fn update(
     let keys = icat_dedup::band_keys(&f);
     let same_key = data.same_key();
     let scored_at = icat_store::unseen_since();
-    let found = matches(conn, &f, &keys, Some(&before.id), None)?;
+    let found = matches(conn, Some(cache), &f, &keys, Some(&before.id), None)?;
     icat_store::write(conn, |conn| {
         if let Some(existing) =
             same_activity_locked(conn, &before.agency_id, &same_key, Some(&before.id))?
@@ -730,6 +768,7 @@ pub fn update(
         if updated == 0 {
             return Err(ApiError::precondition_failed());
         }
+        feature_cache::features_changed(conn)?;
         clear_index(conn, &before.id)?;
         write_index(conn, &before.id, &before.agency_id, data, &keys)?;
         let shown = save_pairs(
@@ -960,6 +999,9 @@ pub fn rebuild(conn: &mut DbConn) -> Result<(usize, usize), ApiError> {
                     .set(activities::features.eq(&json))
                     .execute(conn)?;
                 replace_bands(conn, id, &icat_dedup::band_keys(f))?;
+            }
+            if !rewrite.is_empty() {
+                feature_cache::features_changed(conn)?;
             }
             if !current {
                 diesel::delete(icat_store::schema::settings::table.find("dedup_normaliser"))

@@ -2,7 +2,7 @@
 
 use crate::model::{Activity, ActivityBody, ActivityChange, Match};
 use crate::report::{self, ReviewStatus};
-use crate::{csvio, idempotency, log, query};
+use crate::{FeatureCache, csvio, idempotency, log, query};
 use actix_web::http::header;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, delete, get, patch, post, web};
 use futures_util::StreamExt;
@@ -91,6 +91,7 @@ fn writing_agency(user: &AuthUser, requested: Option<String>) -> Result<String, 
 async fn record(
     req: HttpRequest,
     db: web::Data<Db>,
+    cache: web::Data<FeatureCache>,
     user: AuthUser,
     body: web::Json<ActivityBody>,
 ) -> Result<HttpResponse, ApiError> {
@@ -112,6 +113,7 @@ async fn record(
     let data = data.ok_or_else(|| ApiError::internal("validated activity missing"))?;
     let hash = idempotency::fingerprint(&format!("{agency_id}|{data:?}"));
     let writer = db.get_ref().clone();
+    let cache = cache.into_inner();
     let answer = db
         .run(move |conn| {
             let attempt = |conn: &mut icat_store::DbConn| {
@@ -123,7 +125,7 @@ async fn record(
                 {
                     return Ok(stored);
                 }
-                let scored = log::score_new(conn, &agency_id, data)?;
+                let scored = log::score_new(conn, &cache, &agency_id, data)?;
                 let (actor, user_id, key, hash) =
                     (user.actor(), user.id.clone(), key.clone(), hash.clone());
                 writer.write_together(conn, move |conn| {
@@ -192,6 +194,7 @@ async fn record(
 #[post("/api/v1/activities/check")]
 async fn check(
     db: web::Data<Db>,
+    cache: web::Data<FeatureCache>,
     user: AuthUser,
     body: web::Json<ActivityBody>,
 ) -> Result<HttpResponse, ApiError> {
@@ -206,8 +209,9 @@ async fn check(
     let data = body.parse(&mut v);
     v.into_result()?;
     let data = data.ok_or_else(|| ApiError::internal("validated activity missing"))?;
+    let cache = cache.into_inner();
     let found = db
-        .run(move |conn| log::check(conn, &agency_id, &data))
+        .run(move |conn| log::check(conn, &cache, &agency_id, &data))
         .await?;
     Ok(HttpResponse::Ok().json(Checked {
         possible_duplicates: found,
@@ -406,6 +410,7 @@ pub struct Imported {
 async fn import(
     req: HttpRequest,
     db: web::Data<Db>,
+    cache: web::Data<FeatureCache>,
     user: AuthUser,
     q: web::Query<ImportQuery>,
     mut payload: web::Payload,
@@ -437,6 +442,7 @@ async fn import(
     }
     let rows = csvio::parse(&bytes)?;
     let dry_run = q.dry_run;
+    let cache = cache.into_inner();
     let (created, skipped) = db
         .run(move |conn| {
             icat_store::write(conn, |conn| {
@@ -466,7 +472,7 @@ async fn import(
                         continue;
                     }
                     if !dry_run {
-                        log::record(conn, &user.actor(), agency, &row.data)?;
+                        log::record(conn, &cache, &user.actor(), agency, &row.data)?;
                     }
                     created += 1;
                 }
@@ -562,13 +568,15 @@ async fn get_activity(
 #[get("/api/v1/activities/{id}/matches")]
 async fn activity_matches(
     db: web::Data<Db>,
+    cache: web::Data<FeatureCache>,
     _user: AuthUser,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
+    let cache = cache.into_inner();
     let found = db
         .run(move |conn| {
             let activity = log::find(conn, &id)?;
-            log::matches_of(conn, &activity)
+            log::matches_of(conn, &cache, &activity)
         })
         .await?;
     Ok(HttpResponse::Ok().json(Checked {
@@ -601,12 +609,14 @@ async fn activity_matches(
 async fn update(
     req: HttpRequest,
     db: web::Data<Db>,
+    cache: web::Data<FeatureCache>,
     user: AuthUser,
     id: web::Path<String>,
     body: web::Json<ActivityChange>,
 ) -> Result<HttpResponse, ApiError> {
     let if_match = require_if_match(&req);
     let change = body.into_inner();
+    let cache = cache.into_inner();
     let (activity, possible_duplicates) = db
         .run(move |conn| {
             let before = log::find(conn, &id)?;
@@ -615,7 +625,7 @@ async fn update(
             // ETag, and a stale ETag on a valid change is 412.
             let data = change.apply(&before.data())?;
             let expected = if_match?.expected(before.version)?;
-            log::update(conn, &user.actor(), &before, expected, &data)
+            log::update(conn, &cache, &user.actor(), &before, expected, &data)
         })
         .await?;
     let version = activity.version;

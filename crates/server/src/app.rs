@@ -335,6 +335,7 @@ pub fn serve(state: State, listener: TcpListener, workers: usize) -> std::io::Re
     let db = web::Data::new(state.db);
     let auth = web::Data::new(state.auth);
     let limits = web::Data::from(state.limits);
+    let features = web::Data::from(state.features);
     let idle = limits.clone();
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
@@ -352,6 +353,7 @@ pub fn serve(state: State, listener: TcpListener, workers: usize) -> std::io::Re
         app.app_data(db.clone())
             .app_data(auth.clone())
             .app_data(limits.clone())
+            .app_data(features.clone())
             .app_data(table.clone())
             .app_data(json_config(JSON_LIMIT))
             .app_data(payload_config(JSON_LIMIT))

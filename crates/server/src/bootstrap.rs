@@ -17,6 +17,8 @@ pub struct State {
     pub db: Db,
     pub auth: AuthConfig,
     pub limits: std::sync::Arc<crate::limits::ClientLimits>,
+    /// Candidates' features read lately, for scoring.
+    pub features: std::sync::Arc<icat_activities::FeatureCache>,
 }
 
 /// What the database is opened for: the CLI's batch work runs without a statement limit.
@@ -82,7 +84,15 @@ pub async fn prepare(settings: &Settings) -> anyhow::Result<State> {
         settings.rate_limit_burst,
         settings.trusted_proxies.clone(),
     ));
-    let state = State { db, auth, limits };
+    let features = std::sync::Arc::new(icat_activities::FeatureCache::new(
+        settings.feature_cache_mb.saturating_mul(1 << 20),
+    ));
+    let state = State {
+        db,
+        auth,
+        limits,
+        features,
+    };
     ensure_admin(&state, settings).await?;
     Ok(state)
 }

@@ -22,6 +22,9 @@ pub struct Settings {
     pub log: String,
     /// Password hashes running at once (each holds 19 MiB). Env: `ICAT_HASH_CONCURRENCY`.
     pub hash_concurrency: usize,
+    /// Megabytes of activities' features kept in memory for duplicate checks (0: none).
+    /// Env: `ICAT_FEATURE_CACHE_MB`.
+    pub feature_cache_mb: u64,
     /// Database connections in the pool. Env: `ICAT_DB_POOL_SIZE`.
     pub db_pool_size: u32,
     /// Milliseconds one PostgreSQL statement of a request may run before it is cancelled (503);
@@ -51,6 +54,7 @@ impl Default for Settings {
             log_format: "text".into(),
             log: "info".into(),
             hash_concurrency: 2,
+            feature_cache_mb: 64,
             db_pool_size: 16,
             statement_timeout_ms: 4000,
             workers: 0,
@@ -104,6 +108,11 @@ impl Settings {
             self.hash_concurrency = v
                 .parse()
                 .context("ICAT_HASH_CONCURRENCY must be a number")?;
+        }
+        if let Some(v) = var("ICAT_FEATURE_CACHE_MB") {
+            self.feature_cache_mb = v
+                .parse()
+                .context("ICAT_FEATURE_CACHE_MB must be a number")?;
         }
         if let Some(v) = var("ICAT_DB_POOL_SIZE") {
             self.db_pool_size = v.parse().context("ICAT_DB_POOL_SIZE must be a number")?;

@@ -10,6 +10,7 @@ on_both_backends!(
     the_role_matrix_of_activity_writes,
     lists_filter_search_and_paginate,
     changes_need_the_etag_and_rescore,
+    a_check_after_an_edit_compares_with_the_edited_text,
     archiving_removes_from_lists_pairs_and_reports,
     csv_import_is_atomic_and_skips_repeats,
     csv_export_round_trips,
@@ -533,6 +534,47 @@ async fn changes_need_the_etag_and_rescore(app: &TestApp) {
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.body["activity"]["budget_usd"], Value::Null);
     assert_eq!(r.body["activity"]["status"], "ongoing");
+}
+
+/// Scoring keeps candidates' features in memory; an edit must reach the next check all the same.
+async fn a_check_after_an_edit_compares_with_the_edited_text(app: &TestApp) {
+    let unodc = app.user("editor", Some("UNODC")).await;
+    let iom = app.user("editor", Some("IOM")).await;
+    // Same country and period as `judges()`, so a check of that reads it as a candidate.
+    let mut unrelated = activity(
+        "Mobile legal clinics for migrants",
+        "Legal aid at border posts.",
+        &["NG"],
+        "2026-03-01",
+        "2026-12-31",
+    );
+    unrelated["themes"] = json!(["protection"]);
+    let theirs = record(app, &iom, &unrelated).await;
+    assert_eq!(theirs.status, StatusCode::CREATED, "{}", theirs.text);
+    let strong = |r: &Reply| -> Vec<String> {
+        r.body["possible_duplicates"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .filter(|m| m["level"] != "overlap")
+            .filter_map(|m| m["activity_id"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let before = app
+        .post("/api/v1/activities/check", &unodc.access, &judges())
+        .await;
+    assert_eq!(before.status, StatusCode::OK, "{}", before.text);
+    assert_eq!(strong(&before), Vec::<String>::new(), "{}", before.text);
+    let copy = near_copy();
+    let change = json!({"title": copy["title"], "description": copy["description"], "themes": ["prosecution"]});
+    let path = format!("/api/v1/activities/{}", id(&theirs));
+    let r = app.patch(&path, &iom.access, "\"1\"", &change).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let after = app
+        .post("/api/v1/activities/check", &unodc.access, &judges())
+        .await;
+    assert_eq!(strong(&after), vec![id(&theirs)], "{}", after.text);
 }
 
 async fn archiving_removes_from_lists_pairs_and_reports(app: &TestApp) {

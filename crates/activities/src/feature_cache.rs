@@ -1,0 +1,168 @@
+//! The features of activities that scorings read lately, kept in memory: scoring a new activity
+//! reads its candidates' ids from the database and most of their features from here.
+//!
+//! Why: a scoring compares against some 150 candidates, and reading their rows (1.3 KB of JSON
+//! features each, two b-tree descents a row) was most of its time; on SQLite every commit empties
+//! the other connections' page caches, so under a stream of records those rows came from the
+//! kernel each time.
+//!
+//! Staying true to the database: an activity's features change only when it is edited or when
+//! `icat dedup rebuild` rewrites them, and each of those writes a new *generation* (a random token
+//! in `settings`) in the same transaction. A scoring reads the generation before it looks here;
+//! entries belong to one generation, and a scoring that sees another one empties the cache (or,
+//! if it read an older one, neither reads nor fills it). Several servers sharing one PostgreSQL
+//! each see the others' edits this way. New activities need no new generation: their ids are new.
+
+use diesel::prelude::*;
+use icat_dedup::Features;
+use icat_store::DbConn;
+use icat_store::schema::settings;
+use quick_cache::{Weighter, sync::Cache};
+use std::sync::{Arc, RwLock};
+
+/// The `settings` key of the generation.
+const GENERATION: &str = "dedup_features_generation";
+
+/// Features by activity id, bounded in bytes.
+pub struct FeatureCache {
+    /// The generation the entries belong to. Fills take it shared, a change of generation
+    /// exclusively, so that no fill of an old generation lands after the cache moved on.
+    generation: RwLock<String>,
+    entries: Cache<String, Arc<Features>, ByBytes>,
+}
+
+/// An entry's weight: about the bytes it holds.
+#[derive(Clone)]
+struct ByBytes;
+
+impl Weighter<String, Arc<Features>> for ByBytes {
+    fn weight(&self, id: &String, f: &Arc<Features>) -> u64 {
+        let hashes = f.title.len() + f.text.len() + f.target_groups.len() + f.partners.len();
+        let words: usize = [&f.markers, &f.countries, &f.themes, &f.sdg_targets]
+            .iter()
+            .flat_map(|list| list.iter())
+            .map(|s| s.len() + size_of::<String>())
+            .sum();
+        // Key, value, the Arc's counts and the cache's own slot.
+        (id.len() + size_of::<Features>() + 8 * hashes + words + f.agency.len() + 64) as u64
+    }
+}
+
+impl FeatureCache {
+    /// A cache holding about `bytes` of features.
+    pub fn new(bytes: u64) -> Self {
+        // About 1.5 KB an activity.
+        let items = usize::try_from(bytes / 1_500).unwrap_or(1).max(1);
+        FeatureCache {
+            generation: RwLock::new(String::new()),
+            entries: Cache::with_weighter(items, bytes.max(1), ByBytes),
+        }
+    }
+
+    /// The features of `ids` held for this generation, by position (`None`: read them, then
+    /// [`put`](Self::put) them).
+    pub fn get(&self, generation: &str, ids: &[String]) -> Vec<Option<Arc<Features>>> {
+        {
+            let current = self.generation.read().unwrap_or_else(|e| e.into_inner());
+            if *current == generation {
+                return ids.iter().map(|id| self.entries.get(id)).collect();
+            }
+        }
+        // Entries of another generation may be stale. (A scoring that read the generation just
+        // before an edit takes the cache back to it; the next one moves it on again. Rare, and
+        // each entry still matches the generation it is kept under.)
+        let mut current = self.generation.write().unwrap_or_else(|e| e.into_inner());
+        if *current != generation {
+            self.entries.clear();
+            generation.clone_into(&mut current);
+        }
+        vec![None; ids.len()]
+    }
+
+    /// Keeps features read from the database under the generation read before them.
+    pub fn put(&self, generation: &str, id: String, features: Arc<Features>) {
+        let current = self.generation.read().unwrap_or_else(|e| e.into_inner());
+        if *current == generation {
+            self.entries.insert(id, features);
+        }
+    }
+}
+
+/// The generation of the stored features (empty before the first edit).
+pub fn generation(conn: &mut DbConn) -> QueryResult<String> {
+    Ok(icat_store::setting(conn, GENERATION)?.unwrap_or_default())
+}
+
+/// Says, inside the transaction that changes stored features, that cached ones may be stale.
+pub fn features_changed(conn: &mut DbConn) -> QueryResult<()> {
+    let token = uuid::Uuid::new_v4().to_string();
+    let upsert = diesel::insert_into(settings::table)
+        .values((settings::key.eq(GENERATION), settings::value.eq(&token)))
+        .on_conflict(settings::key)
+        .do_update()
+        .set(settings::value.eq(&token));
+    match conn {
+        DbConn::Sqlite(c) => upsert.execute(c)?,
+        DbConn::Pg(c) => upsert.execute(c)?,
+    };
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn features(agency: &str) -> Arc<Features> {
+        let countries = vec!["NG".to_owned()];
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default();
+        Arc::new(icat_dedup::features(&icat_dedup::Input {
+            agency,
+            title: "Training of judges",
+            description: "Workshops for judges and prosecutors",
+            countries: &countries,
+            themes: &[],
+            sdg_targets: &[],
+            target_groups: &[],
+            partners: &[],
+            start: day,
+            end: day,
+        }))
+    }
+
+    fn held(cache: &FeatureCache, generation: &str, id: &str) -> Option<String> {
+        cache.get(generation, &[id.to_owned()])[0]
+            .as_ref()
+            .map(|f| f.agency.clone())
+    }
+
+    #[test]
+    fn entries_are_kept_for_their_generation_only() {
+        let cache = FeatureCache::new(1 << 20);
+        assert_eq!(held(&cache, "", "a"), None);
+        cache.put("", "a".into(), features("UNODC"));
+        assert_eq!(held(&cache, "", "a").as_deref(), Some("UNODC"));
+        // An edit elsewhere: the next scoring reads a new generation and finds nothing held.
+        assert_eq!(held(&cache, "g1", "a"), None);
+        // A scoring that read the old generation before the edit cannot fill the new one.
+        cache.get("g1", &[]);
+        cache.put("", "a".into(), features("stale"));
+        assert_eq!(held(&cache, "g1", "a"), None);
+        cache.put("g1", "a".into(), features("IOM"));
+        assert_eq!(held(&cache, "g1", "a").as_deref(), Some("IOM"));
+    }
+
+    #[test]
+    fn the_cache_holds_about_its_size() {
+        let one = ByBytes.weight(&"a".repeat(36), &features("UNODC"));
+        let cache = FeatureCache::new(one * 100);
+        for i in 0..1_000 {
+            cache.put("", format!("{i:036}"), features("UNODC"));
+        }
+        let ids: Vec<String> = (0..1_000).map(|i| format!("{i:036}")).collect();
+        let kept = cache.get("", &ids).iter().flatten().count();
+        assert!((50..=100).contains(&kept), "{kept} of 1000 kept");
+        let none = FeatureCache::new(0);
+        none.put("", ids[0].clone(), features("UNODC"));
+        assert_eq!(none.get("", &ids).iter().flatten().count(), 0);
+    }
+}

@@ -9,9 +9,9 @@
 //! Staying true to the database: an activity's features change only when it is edited or when
 //! `icat dedup rebuild` rewrites them, and each of those writes a new *generation* (a random token
 //! in `settings`) in the same transaction. A scoring reads the generation before it looks here;
-//! entries belong to one generation, and a scoring that sees another one empties the cache (or,
-//! if it read an older one, neither reads nor fills it). Several servers sharing one PostgreSQL
-//! each see the others' edits this way. New activities need no new generation: their ids are new.
+//! entries belong to one generation, and a scoring that sees another one empties the cache and
+//! fills it under its own. Several servers sharing one PostgreSQL each see the others' edits this
+//! way. New activities need no new generation: their ids are new.
 
 use diesel::prelude::*;
 use icat_dedup::Features;

@@ -16,7 +16,7 @@
 use diesel::prelude::*;
 use icat_dedup::Features;
 use icat_store::DbConn;
-use icat_store::schema::settings;
+use icat_store::schema::{activities, settings};
 use quick_cache::{Weighter, sync::Cache};
 use std::sync::{Arc, RwLock};
 
@@ -59,9 +59,33 @@ impl FeatureCache {
         }
     }
 
+    /// The features of those of `ids` that are live, from memory where held, else from the
+    /// database (and then kept).
+    pub fn features(
+        &self,
+        conn: &mut DbConn,
+        ids: Vec<String>,
+    ) -> QueryResult<Vec<(String, Arc<Features>)>> {
+        let generation = generation(conn)?;
+        let held = self.get(&generation, &ids);
+        let mut found = Vec::with_capacity(ids.len());
+        let mut missing = Vec::new();
+        for (id, held) in ids.into_iter().zip(held) {
+            match held {
+                Some(features) => found.push((id, features)),
+                None => missing.push(id),
+            }
+        }
+        for (id, features) in load(conn, &missing)? {
+            self.put(&generation, id.clone(), features.clone());
+            found.push((id, features));
+        }
+        Ok(found)
+    }
+
     /// The features of `ids` held for this generation, by position (`None`: read them, then
     /// [`put`](Self::put) them).
-    pub fn get(&self, generation: &str, ids: &[String]) -> Vec<Option<Arc<Features>>> {
+    fn get(&self, generation: &str, ids: &[String]) -> Vec<Option<Arc<Features>>> {
         {
             let current = self.generation.read().unwrap_or_else(|e| e.into_inner());
             if *current == generation {
@@ -80,7 +104,7 @@ impl FeatureCache {
     }
 
     /// Keeps features read from the database under the generation read before them.
-    pub fn put(&self, generation: &str, id: String, features: Arc<Features>) {
+    fn put(&self, generation: &str, id: String, features: Arc<Features>) {
         let current = self.generation.read().unwrap_or_else(|e| e.into_inner());
         if *current == generation {
             self.entries.insert(id, features);
@@ -88,8 +112,26 @@ impl FeatureCache {
     }
 }
 
+/// The stored features of those of `ids` that are live, read from the database.
+pub fn load(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<(String, Arc<Features>)>> {
+    let mut found = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let rows: Vec<(String, String)> = activities::table
+            .filter(activities::id.eq_any(chunk))
+            .filter(activities::archived_at.is_null())
+            .select((activities::id, activities::features))
+            .load(conn)?;
+        found.extend(rows.into_iter().filter_map(|(id, json)| {
+            serde_json::from_str(&json)
+                .ok()
+                .map(|features| (id, Arc::new(features)))
+        }));
+    }
+    Ok(found)
+}
+
 /// The generation of the stored features (empty before the first edit).
-pub fn generation(conn: &mut DbConn) -> QueryResult<String> {
+fn generation(conn: &mut DbConn) -> QueryResult<String> {
     Ok(icat_store::setting(conn, GENERATION)?.unwrap_or_default())
 }
 

@@ -223,36 +223,14 @@ fn candidates(
     }
     // The archived leave the band and country tables in their own transaction, so none is
     // among the ids (the late check reads only live ones).
-    let generation = cache.map(|_| feature_cache::generation(conn)).transpose()?;
-    let held = match (cache, &generation) {
-        (Some(cache), Some(generation)) => cache.get(generation, &ids),
-        _ => vec![None; ids.len()],
+    let found = match cache {
+        Some(cache) => cache.features(conn, ids)?,
+        None => feature_cache::load(conn, &ids)?,
     };
-    let mut out = Vec::with_capacity(ids.len());
-    let mut missing = Vec::new();
-    for (id, held) in ids.into_iter().zip(held) {
-        match held {
-            Some(features) => out.push(Candidate { id, features }),
-            None => missing.push(id),
-        }
-    }
-    for chunk in missing.chunks(500) {
-        let rows: Vec<(String, String)> = activities::table
-            .filter(activities::id.eq_any(chunk))
-            .filter(activities::archived_at.is_null())
-            .select((activities::id, activities::features))
-            .load(conn)?;
-        for (id, json) in rows {
-            let Ok(features) = serde_json::from_str::<Features>(&json) else {
-                continue;
-            };
-            let features = Arc::new(features);
-            if let (Some(cache), Some(generation)) = (cache, &generation) {
-                cache.put(generation, id.clone(), features.clone());
-            }
-            out.push(Candidate { id, features });
-        }
-    }
+    let mut out: Vec<Candidate> = found
+        .into_iter()
+        .map(|(id, features)| Candidate { id, features })
+        .collect();
     out.retain(|c| c.features.agency != f.agency);
     Ok(out)
 }

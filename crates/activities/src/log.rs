@@ -37,26 +37,15 @@ fn stored_reasons(level: Level, reasons: impl FnOnce() -> Vec<ReasonView>) -> St
 pub fn explain(
     conn: &mut DbConn,
     pairs: &[(String, String)],
-) -> QueryResult<std::collections::HashMap<(String, String), Vec<ReasonView>>> {
-    let mut ids: Vec<&str> = pairs
+) -> QueryResult<HashMap<(String, String), Vec<ReasonView>>> {
+    let mut ids: Vec<String> = pairs
         .iter()
-        .flat_map(|(a, b)| [a.as_str(), b.as_str()])
+        .flat_map(|(a, b)| [a.clone(), b.clone()])
         .collect();
     ids.sort_unstable();
     ids.dedup();
-    let mut features: std::collections::HashMap<String, Features> =
-        std::collections::HashMap::with_capacity(ids.len());
-    for chunk in ids.chunks(500) {
-        let rows: Vec<(String, String)> = activities::table
-            .filter(activities::id.eq_any(chunk))
-            .filter(activities::archived_at.is_null())
-            .select((activities::id, activities::features))
-            .load(conn)?;
-        features.extend(
-            rows.into_iter()
-                .filter_map(|(id, json)| Some((id, serde_json::from_str(&json).ok()?))),
-        );
-    }
+    let features: HashMap<String, Arc<Features>> =
+        feature_cache::load(conn, &ids)?.into_iter().collect();
     Ok(pairs
         .iter()
         .filter_map(|(a, b)| {

@@ -514,7 +514,7 @@ fn insert(
     keys: &[i64],
 ) -> QueryResult<String> {
     let now = icat_common::now();
-    let id = icat_common::new_id();
+    let id = icat_common::new_time_ordered_id();
     diesel::insert_into(activities::table)
         .values((
             activities::id.eq(&id),

@@ -132,16 +132,19 @@ pub fn list(
             .limit(page.per_page)
             .offset(page.offset())
     };
-    // A filter through a side table or the text index finds its matches out of date order, so
-    // they are all found and sorted anyway: the same pass counts them (a window over the matches),
-    // where a separate count would find them all a second time (half of such a list's time).
-    // Without one, the page walks the date index and stops after it, and counting alone is cheaper.
+    // On SQLite, a filter through a side table or the text index finds its matches out of date
+    // order, so they are all found and sorted anyway: the same pass counts them (a window over the
+    // matches), where a separate count would find them all a second time (half of such a list's
+    // time). Without one, the page walks the date index and stops after it, and counting alone is
+    // cheaper. PostgreSQL counts apart: its planner costs the window as if the `LIMIT` could stop
+    // it early, and walked the date index testing every row's text (2.5 s instead of 50 ms).
     let picked_by_index = filter.agency.is_some()
         || filter.country.is_some()
         || filter.theme.is_some()
         || filter.sdg.is_some()
         || text.is_some();
-    let (ids, total): (Vec<String>, i64) = if picked_by_index {
+    let count_in_page = matches!(conn, DbConn::Sqlite(_)) && picked_by_index;
+    let (ids, total): (Vec<String>, i64) = if count_in_page {
         let counted: Vec<(String, i64)> = page_of_ids()
             .select((
                 activities::id,

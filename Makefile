@@ -30,14 +30,7 @@ e2e: deps e2e-deps ## Browser tests: every flow of the front-end in headless Chr
 
 # Debian's Chromium (never a browser downloaded by a test tool) and playwright-core from the npm registry.
 e2e-deps:
-	@if [ ! -x /usr/bin/chromium ]; then \
-		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-			echo "installing Debian's chromium"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
-		else \
-			echo "the browser tests need Debian's chromium at /usr/bin/chromium (apt-get install chromium)"; exit 1; \
-		fi; \
-	fi
+	@tools/need /usr/bin/chromium chromium
 	@cd tests/e2e && if [ ! -d node_modules/playwright-core ]; then npm ci --no-audit --no-fund; fi
 
 attack: deps attack-deps ## Outside attack tools: schemathesis (every check, stateful too) per role, and sqlmap
@@ -51,14 +44,7 @@ faults: deps ## Faults injected into a real server: kill -9, 32 writers, SIGTERM
 # schemathesis (pinned) from PyPI, sqlmap from Debian.
 attack-deps:
 	@python3 -m pip install --quiet --disable-pip-version-check -r tests/attack/requirements.txt
-	@if ! command -v sqlmap >/dev/null 2>&1; then \
-		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-			echo "installing Debian's sqlmap"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sqlmap; \
-		else \
-			echo "make attack needs sqlmap (apt-get install sqlmap)"; exit 1; \
-		fi; \
-	fi
+	@tools/need sqlmap sqlmap
 
 lint: deps ## Formatting, clippy with -D warnings, and the dependency direction
 	$(CARGO) fmt --all --check
@@ -75,15 +61,7 @@ fmt: ## Format the code
 
 # PostgreSQL support links against libpq; a fresh Debian or Ubuntu machine may lack its headers.
 deps:
-	@if ! command -v pg_config >/dev/null 2>&1; then \
-		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-			echo "installing libpq-dev (PostgreSQL client library)"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpq-dev pkg-config; \
-		else \
-			echo "PostgreSQL's client library is missing: install libpq-dev (Debian/Ubuntu) or libpq-devel (Fedora)"; \
-			exit 1; \
-		fi; \
-	fi
+	@tools/need pg_config libpq-dev pkg-config
 
 eval: ## Quality of the duplicate engine on the labelled set: precision, recall, F1 per level and difficulty
 	$(CARGO) test --release -p icat_dedup --test eval -- --nocapture

@@ -9,13 +9,7 @@ cd "$(dirname "$0")/.."
 out=target/bench
 mkdir -p "$out"
 
-if ! command -v wrk >/dev/null 2>&1; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-        apt-get install -y -qq wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
-    else
-        echo "wrk is needed: apt-get install wrk"; exit 1
-    fi
-fi
+tools/need wrk wrk
 
 echo "== duplicate engine, in-process"
 cargo bench -q -p icat_dedup --bench engine 2>/dev/null | grep -E "^[a-z].*|time:" | grep -v "^Warning"

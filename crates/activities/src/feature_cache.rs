@@ -143,10 +143,7 @@ pub fn features_changed(conn: &mut DbConn) -> QueryResult<()> {
         .on_conflict(settings::key)
         .do_update()
         .set(settings::value.eq(&token));
-    match conn {
-        DbConn::Sqlite(c) => upsert.execute(c)?,
-        DbConn::Pg(c) => upsert.execute(c)?,
-    };
+    icat_store::execute_natively!(conn, upsert)?;
     Ok(())
 }
 

@@ -345,9 +345,8 @@ pub fn matches_of(
     Ok(found)
 }
 
-/// Replaces the LSH band rows of an activity with those of its band keys. One multi-row statement
-/// (some twenty rows); multi-row inserts do not compile on the multi-backend connection, so it runs
-/// on the backend's own.
+/// Replaces the LSH band rows of an activity with those of its band keys: one multi-row statement
+/// (some twenty rows).
 fn replace_bands(conn: &mut DbConn, id: &str, keys: &[i64]) -> QueryResult<()> {
     diesel::delete(activity_bands::table.filter(activity_bands::activity_id.eq(id)))
         .execute(conn)?;
@@ -370,11 +369,10 @@ fn insert_bands(conn: &mut DbConn, id: &str, keys: &[i64]) -> QueryResult<()> {
             )
         })
         .collect();
-    let insert = diesel::insert_into(activity_bands::table).values(&rows);
-    match conn {
-        DbConn::Sqlite(c) => insert.execute(c)?,
-        DbConn::Pg(c) => insert.execute(c)?,
-    };
+    icat_store::execute_natively!(
+        conn,
+        diesel::insert_into(activity_bands::table).values(&rows)
+    )?;
     Ok(())
 }
 
@@ -1008,11 +1006,10 @@ pub fn rebuild(conn: &mut DbConn) -> Result<(usize, usize), ApiError> {
                             )
                         })
                         .collect();
-                    let insert = diesel::insert_into(activity_pairs::table).values(&rows);
-                    match conn {
-                        DbConn::Sqlite(c) => insert.execute(c)?,
-                        DbConn::Pg(c) => insert.execute(c)?,
-                    };
+                    icat_store::execute_natively!(
+                        conn,
+                        diesel::insert_into(activity_pairs::table).values(&rows)
+                    )?;
                 }
                 Ok::<_, ApiError>(())
             })

@@ -22,6 +22,19 @@ pub enum DbConn {
     Pg(diesel::PgConnection),
 }
 
+/// Executes a statement on the backend's own connection, for the statements the multi-backend
+/// connection cannot compile (multi-row inserts, upserts): `execute_natively!(conn, statement)`
+/// gives the `QueryResult<usize>` of `execute`.
+#[macro_export]
+macro_rules! execute_natively {
+    ($conn:expr, $statement:expr) => {
+        match $conn {
+            $crate::DbConn::Sqlite(c) => diesel::RunQueryDsl::execute($statement, c),
+            $crate::DbConn::Pg(c) => diesel::RunQueryDsl::execute($statement, c),
+        }
+    };
+}
+
 /// Which database a URL names. Chosen from the scheme, never by trying each backend in turn
 /// (SQLite would accept any string as a file name).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

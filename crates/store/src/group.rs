@@ -181,10 +181,11 @@ fn checkpoint(conn: &mut diesel::SqliteConnection) -> diesel::QueryResult<()> {
 
 /// The writer leaves checkpoints to the [`checkpointer`]. Each writer's savepoint keeps the first
 /// copy of every page it changes (its statement journal: a recorded activity changes some fifty
-/// pages, past the 64 KiB at which SQLite moves it to a temporary file): in memory. And the writer's page cache is larger than a reader's: it is the
-/// one connection whose cache outlives commits (its own), and the index pages it changes are the
-/// ones it reads next. Under sixteen recording clients the two took record from 490-620 to 640-710
-/// a second, for up to 32 MB more memory.
+/// pages, past the 64 KiB at which SQLite moves it to a temporary file): in memory. And the
+/// writer's page cache is larger than a reader's: it is the one connection whose cache outlives
+/// commits (its own), and the index pages it changes are the ones it reads next. Under sixteen
+/// recording clients the two took record from 490-620 to 640-710 a second, for up to 32 MB more
+/// memory.
 const WRITER_PRAGMAS: &str =
     "PRAGMA wal_autocheckpoint = 0; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -32768";
 

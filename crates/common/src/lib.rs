@@ -85,3 +85,29 @@ impl SpreadsheetCsv {
         String::from_utf8(bytes).map_err(ApiError::internal)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Activities' ids sort in the order they were made, so that new entries land on the right edge
+    /// of every index keyed by them; and they stay UUIDs with random bits (no two alike).
+    #[test]
+    fn time_ordered_ids_sort_by_creation_and_stay_unique() {
+        let mut made = Vec::new();
+        for _ in 0..5 {
+            made.push(new_time_ordered_id());
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        let mut sorted = made.clone();
+        sorted.sort();
+        assert_eq!(made, sorted);
+        for id in &made {
+            let version = uuid::Uuid::parse_str(id).map(|u| u.get_version_num());
+            assert_eq!(version, Ok(7), "{id}");
+        }
+        let same_moment: std::collections::HashSet<String> =
+            (0..1000).map(|_| new_time_ordered_id()).collect();
+        assert_eq!(same_moment.len(), 1000);
+    }
+}

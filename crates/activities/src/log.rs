@@ -49,11 +49,15 @@ pub fn explain(
     Ok(pairs
         .iter()
         .filter_map(|(a, b)| {
-            let reasons = icat_dedup::compare(features.get(a)?, features.get(b)?)
-                .reasons
-                .iter()
-                .map(ReasonView::from)
-                .collect();
+            let reasons = icat_dedup::compare(
+                icat_dedup::Model::shipped_ref(),
+                features.get(a)?,
+                features.get(b)?,
+            )
+            .reasons
+            .iter()
+            .map(ReasonView::from)
+            .collect();
             Some(((a.clone(), b.clone()), reasons))
         })
         .collect())
@@ -239,7 +243,8 @@ fn matches(
     let mut kept: Vec<(Candidate, f64, Level)> = candidates(conn, cache, f, keys, except, since)?
         .into_iter()
         .filter_map(|c| {
-            let (score, level) = icat_dedup::quick(f, &c.features)?;
+            let (score, level) =
+                icat_dedup::quick(icat_dedup::Model::shipped_ref(), f, &c.features)?;
             Some((c, score, level))
         })
         .collect();
@@ -282,7 +287,7 @@ fn matches(
         .filter_map(|(c, score, level)| {
             let (agency_acronym, title, start_date, end_date) = shown.remove(&c.id)?;
             Some(Match {
-                reasons: icat_dedup::compare(f, &c.features)
+                reasons: icat_dedup::compare(icat_dedup::Model::shipped_ref(), f, &c.features)
                     .reasons
                     .iter()
                     .map(ReasonView::from)
@@ -948,7 +953,7 @@ pub fn rebuild(conn: &mut DbConn) -> Result<(usize, usize), ApiError> {
         features.push(f);
     }
     let featured = started.elapsed();
-    let pairs = icat_dedup::all_pairs(&features);
+    let pairs = icat_dedup::all_pairs(icat_dedup::Model::shipped_ref(), &features);
     let paired = started.elapsed();
     let now = icat_common::now();
     // Every id written comes from the table just read, and activities are never deleted (archiving
@@ -990,11 +995,15 @@ pub fn rebuild(conn: &mut DbConn) -> Result<(usize, usize), ApiError> {
                         .iter()
                         .map(|&(a, b, p)| {
                             let reasons = stored_reasons(p.level, || {
-                                icat_dedup::compare(&features[p.a], &features[p.b])
-                                    .reasons
-                                    .iter()
-                                    .map(ReasonView::from)
-                                    .collect()
+                                icat_dedup::compare(
+                                    icat_dedup::Model::shipped_ref(),
+                                    &features[p.a],
+                                    &features[p.b],
+                                )
+                                .reasons
+                                .iter()
+                                .map(ReasonView::from)
+                                .collect()
                             });
                             (
                                 activity_pairs::a_id.eq(a),

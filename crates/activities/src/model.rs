@@ -423,9 +423,10 @@ pub struct Match {
     pub title: String,
     pub start_date: NaiveDate,
     pub end_date: NaiveDate,
-    /// 0..1.
+    /// The probability (0..1) that the two activities are the same work.
     pub score: f64,
-    /// duplicate, possible or overlap.
+    /// duplicate (score at least 0.9), possible (at least 0.5) or overlap (different work in a
+    /// shared country, period and theme).
     pub level: String,
     pub reasons: Vec<ReasonView>,
 }
@@ -437,7 +438,7 @@ pub struct ReasonView {
     pub feature: String,
     /// 0..1.
     pub similarity: f64,
-    /// Log-odds added to the score (negative: evidence against).
+    /// log2 odds added to the score (negative: evidence against).
     pub weight: f64,
     pub detail: String,
 }

@@ -46,6 +46,7 @@ pub struct Review {
 pub struct PairView {
     pub a: String,
     pub b: String,
+    /// The probability (0..1) that the two activities are the same work.
     pub score: f64,
     pub level: String,
     pub reasons: Vec<ReasonView>,

@@ -2,7 +2,7 @@
 //! its candidates (what recording waits for), and finding every pair of a log from scratch.
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use icat_dedup::{all_pairs, candidates, compare, synthetic};
+use icat_dedup::{Model, all_pairs, candidates, compare, synthetic};
 use std::hint::black_box;
 
 fn engine(c: &mut Criterion) {
@@ -20,7 +20,7 @@ fn engine(c: &mut Criterion) {
         b.iter(|| {
             features[..250]
                 .iter()
-                .filter_map(|f| compare(new, f).level)
+                .filter_map(|f| compare(Model::shipped_ref(), new, f).level)
                 .count()
         });
     });
@@ -29,7 +29,7 @@ fn engine(c: &mut Criterion) {
     group.sample_size(10);
     for n in [1_000usize, 10_000] {
         group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, &n| {
-            b.iter(|| black_box(all_pairs(&features[..n]).len()));
+            b.iter(|| black_box(all_pairs(Model::shipped_ref(), &features[..n]).len()));
         });
     }
     group.finish();

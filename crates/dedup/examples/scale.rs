@@ -28,7 +28,7 @@ fn main() {
         let features: Vec<_> = log.iter().map(synthetic::Synthetic::features).collect();
         let featured = started.elapsed().as_secs_f64();
         let started = Instant::now();
-        let pairs = all_pairs(&features);
+        let pairs = all_pairs(icat_dedup::Model::shipped_ref(), &features);
         let paired = started.elapsed().as_secs_f64();
         if std::env::var("SCALE_DEBUG").is_ok() {
             eprintln!("candidates: {}", icat_dedup::candidates(&features).len());

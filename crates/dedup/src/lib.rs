@@ -5,18 +5,21 @@
 //! 2. [`minhash`] signs the text and cuts the signature into band keys: alike records share a key.
 //! 3. [`candidates`] unions LSH buckets with a structural block (shared country, overlapping
 //!    period), each capped, so no bucket or block grows quadratic: never all pairs.
-//! 4. [`compare`] scores a pair with per-feature reasons; [`cluster`] groups strong pairs.
+//! 4. [`compare`] scores a pair with per-feature reasons under a [`Model`] (Fellegi-Sunter,
+//!    estimated from the log itself by [`model::estimate`]); [`cluster`] groups strong pairs.
 //!
 //! Depends on nothing internal.
 
 pub mod cluster;
 pub mod minhash;
+pub mod model;
 mod score;
 pub mod synthetic;
 pub mod text;
 
 pub use cluster::{Edge, cluster};
-pub use score::{DUPLICATE_AT, Level, POSSIBLE_AT, Reason, Scored, compare, jaccard, quick};
+pub use model::Model;
+pub use score::{DUPLICATE_AT, Level, POSSIBLE_AT, Reason, Scored, compare, gamma, jaccard, quick};
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -178,12 +181,12 @@ pub struct Found {
 /// (on both cores), all `possible` and `duplicate` pairs kept, and the strongest few `overlap`s of
 /// each record. Reasons are not built here: a large log has many pairs, and their texts are only
 /// needed as each one is stored.
-pub fn all_pairs(records: &[Features]) -> Vec<Found> {
+pub fn all_pairs(model: &Model, records: &[Features]) -> Vec<Found> {
     use rayon::prelude::*;
     let found: Vec<Found> = candidates(records)
         .into_par_iter()
         .filter_map(|(a, b)| {
-            let (score, level) = quick(&records[a], &records[b])?;
+            let (score, level) = quick(model, &records[a], &records[b])?;
             Some(Found { a, b, score, level })
         })
         .collect();

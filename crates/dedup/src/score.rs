@@ -3,6 +3,7 @@
 //! weights add up, and the sum maps to a score in 0..1. Every pair keeps its per-feature reasons.
 
 use crate::Features;
+use crate::model::{Gamma, Model, probability};
 use chrono::NaiveDate;
 use serde::Serialize;
 
@@ -38,10 +39,8 @@ impl Level {
 }
 
 /// Scores at or above these are `duplicate` and `possible`.
-pub const DUPLICATE_AT: f64 = 0.85;
-pub const POSSIBLE_AT: f64 = 0.55;
-/// The summed weight that maps to a score of 0.5.
-const MIDPOINT: f64 = 6.0;
+pub const DUPLICATE_AT: f64 = 0.9;
+pub const POSSIBLE_AT: f64 = 0.5;
 
 /// Why a pair was flagged: one feature's similarity and the weight it added.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -104,20 +103,24 @@ fn round(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
 
-/// The score and level of a pair worth keeping, without its reasons (`None`: not worth keeping):
-/// the fast path for finding pairs, which skips the explanation texts of the pairs that are not
-/// kept and, before comparing any words, the pairs that cannot be kept.
-pub fn quick(a: &Features, b: &Features) -> Option<(f64, Level)> {
-    // No country in common, or periods apart, weighs -10: with every other feature at its best
-    // the sum stays under 4, far below `POSSIBLE_AT` (a sum of 6.3); and an overlap needs both a
-    // shared country and a shared period. Most candidates from LSH buckets end here.
+/// True when a pair can never be kept, before any word is compared: no country in common, or
+/// periods apart (a rule of every model, see [`crate::model`]); an overlap needs both a shared
+/// country and a shared period too. Most candidates from LSH buckets end here.
+pub(crate) fn ruled_out(a: &Features, b: &Features) -> bool {
     let countries_apart = !a.countries.is_empty()
         && !b.countries.is_empty()
         && intersection(&a.countries, &b.countries) == 0;
-    if countries_apart || a.end < b.start || b.end < a.start {
+    countries_apart || a.end < b.start || b.end < a.start
+}
+
+/// The score and level of a pair worth keeping, without its reasons (`None`: not worth keeping):
+/// the fast path for finding pairs, which skips the explanation texts of the pairs that are not
+/// kept and, before comparing any words, the pairs that cannot be kept.
+pub fn quick(model: &Model, a: &Features, b: &Features) -> Option<(f64, Level)> {
+    if ruled_out(a, b) {
         return None;
     }
-    let s = evaluate(a, b, false);
+    let s = evaluate(model, a, b, false);
     Some((s.score, s.level?))
 }
 
@@ -125,53 +128,175 @@ fn days(a: NaiveDate, b: NaiveDate) -> i64 {
     (b - a).num_days() + 1
 }
 
-/// Compares two activities. The result is symmetric: `compare(a, b)` equals `compare(b, a)`.
-pub fn compare(a: &Features, b: &Features) -> Scored {
-    evaluate(a, b, true)
+/// Compares two activities under `model`. The result is symmetric: `compare(m, a, b)` equals
+/// `compare(m, b, a)`.
+pub fn compare(model: &Model, a: &Features, b: &Features) -> Scored {
+    evaluate(model, a, b, true)
 }
 
-fn evaluate(a: &Features, b: &Features, explain: bool) -> Scored {
+/// A pair's comparison vector: the level of each of [`crate::model::COMPARISONS`].
+pub fn gamma(a: &Features, b: &Features) -> Gamma {
+    let s = Similarities::of(a, b);
+    s.levels(a, b)
+}
+
+/// The stems of an activity's text that its title lacks (sorted, as both lists are).
+fn body(f: &Features) -> Vec<u64> {
+    f.text
+        .iter()
+        .copied()
+        .filter(|w| f.title.binary_search(w).is_err())
+        .collect()
+}
+
+/// The similarities a pair's levels and reasons are read from.
+struct Similarities {
+    title: f64,
+    text: f64,
+    /// Words of the shorter description body, shared, and of the longer.
+    body_words: usize,
+    body_shared: usize,
+    body_longest: usize,
+    countries: f64,
+    shared_countries: usize,
+    overlap_days: i64,
+    span: i64,
+    period: f64,
+    themes: f64,
+    sdg: f64,
+    groups: f64,
+    partners: f64,
+}
+
+impl Similarities {
+    fn of(a: &Features, b: &Features) -> Similarities {
+        // A short title inside a longer one ("Safe migration" in "Safe migration for women")
+        // counts.
+        let title = jaccard(&a.title, &b.title).max(0.85 * containment(&a.title, &b.title));
+        // The description is compared on the words it adds to the title: compared with the
+        // title's words in, title and description were one piece of evidence counted twice.
+        let (ba, bb) = (body(a), body(b));
+        // A terse text inside a long one counts, but a handful of words is found inside almost
+        // any related text: containment weighs in only from eight distinct words on.
+        let terse = ba.len().min(bb.len()) < 8;
+        let contained = if terse { 0.6 } else { 0.8 } * containment(&ba, &bb);
+        let text = jaccard(&ba, &bb).max(contained);
+        let (body_words, body_shared) = (ba.len().min(bb.len()), intersection(&ba, &bb));
+        let body_longest = ba.len().max(bb.len());
+        let overlap_days = (days(a.start.max(b.start), a.end.min(b.end))).max(0);
+        let span = days(a.start.min(b.start), a.end.max(b.end)).max(1);
+        Similarities {
+            title,
+            text,
+            body_words,
+            body_shared,
+            body_longest,
+            countries: jaccard(&a.countries, &b.countries),
+            shared_countries: intersection(&a.countries, &b.countries),
+            overlap_days,
+            span,
+            period: overlap_days as f64 / span as f64,
+            themes: jaccard(&a.themes, &b.themes),
+            sdg: jaccard(&a.sdg_targets, &b.sdg_targets),
+            groups: jaccard(&a.target_groups, &b.target_groups),
+            partners: jaccard(&a.partners, &b.partners),
+        }
+    }
+
+    fn levels(&self, a: &Features, b: &Features) -> Gamma {
+        // Bands 1 (alike) to 5 (unlike); see model::TITLE_BANDS and DESCRIPTION_BANDS.
+        let title_band = |t: f64| match t {
+            t if t >= 0.75 => 1,
+            t if t >= 0.5 => 2,
+            t if t >= 0.3 => 3,
+            t if t >= 0.15 => 4,
+            _ => 5,
+        };
+        // The description's levels sit lower: records of one country, period and theme are
+        // many, and only a large share of their words tells the same work from neighbouring work.
+        let description_band = |t: f64| match t {
+            t if t >= 0.6 => 1,
+            t if t >= 0.45 => 2,
+            t if t >= 0.35 => 3,
+            t if t >= 0.25 => 4,
+            _ => 5,
+        };
+        let set_level = |empty: bool, sim: f64| match sim {
+            _ if empty => 0,
+            s if s >= 0.5 => 1,
+            s if s > 0.0 => 2,
+            _ => 3,
+        };
+        let countries = if a.countries.is_empty() || b.countries.is_empty() {
+            0
+        } else if self.shared_countries == a.countries.len().min(b.countries.len()) {
+            1
+        } else if self.shared_countries > 0 {
+            2
+        } else {
+            3
+        };
+        let period = match self.period {
+            p if p >= 0.8 => 1,
+            p if p >= 0.5 => 2,
+            p if p > 0.0 => 3,
+            _ => 4,
+        };
+        let phase = if a.markers.is_empty() && b.markers.is_empty() {
+            0
+        } else if a.markers == b.markers {
+            1
+        } else {
+            2
+        };
+        let empty = |x: usize, y: usize| x == 0 || y == 0;
+        [
+            if empty(a.title.len(), b.title.len()) {
+                0
+            } else {
+                title_band(self.title)
+            },
+            if self.body_words == 0 {
+                0
+            } else {
+                description_band(self.text)
+            },
+            countries,
+            period,
+            set_level(empty(a.themes.len(), b.themes.len()), self.themes),
+            set_level(empty(a.sdg_targets.len(), b.sdg_targets.len()), self.sdg),
+            set_level(
+                empty(a.target_groups.len(), b.target_groups.len()),
+                self.groups,
+            ),
+            set_level(empty(a.partners.len(), b.partners.len()), self.partners),
+            phase,
+        ]
+    }
+}
+
+fn evaluate(model: &Model, a: &Features, b: &Features, explain: bool) -> Scored {
+    let s = Similarities::of(a, b);
+    let gamma = s.levels(a, b);
+    let weight = |c: usize| model.weight(c, gamma[c]);
     let mut reasons = Vec::with_capacity(9);
     let reason =
         |feature: &'static str, similarity: f64, weight: f64, detail: &dyn Fn() -> String| Reason {
             feature,
             similarity: round(similarity),
-            weight,
+            weight: round(weight),
             detail: if explain { detail() } else { String::new() },
         };
 
-    // A short title inside a longer one ("Safe migration" in "Safe migration for women") counts.
-    let title = jaccard(&a.title, &b.title).max(0.85 * containment(&a.title, &b.title));
-    let w = match title {
-        t if t >= 0.75 => 4.0,
-        t if t >= 0.5 => 2.5,
-        t if t >= 0.3 => 1.0,
-        t if t >= 0.15 => 0.0,
-        _ => -1.5,
-    };
-    reasons.push(reason("title", title, w, &|| {
+    // Title and description are one comparison of the model (see model::COMPARISONS): each
+    // reason carries half its weight.
+    reasons.push(reason("title", s.title, weight(0), &|| {
         format!("titles share {} words", intersection(&a.title, &b.title))
     }));
-
-    // A terse text inside a long one counts, but a handful of words is found inside almost any
-    // related text: containment weighs in only from eight distinct words on.
-    let terse = a.text.len().min(b.text.len()) < 8;
-    let contained = if terse { 0.6 } else { 0.8 } * containment(&a.text, &b.text);
-    let text = jaccard(&a.text, &b.text).max(contained);
-    // The text carries most of the evidence: records of one country, period and theme are many,
-    // and only their words tell the same work from neighbouring work.
-    let w = match text {
-        t if t >= 0.6 => 5.0,
-        t if t >= 0.45 => 4.0,
-        t if t >= 0.35 => 3.0,
-        t if t >= 0.25 => -0.5,
-        _ => -3.0,
-    };
-    reasons.push(reason("description", text, w, &|| {
+    reasons.push(reason("description", s.text, weight(1), &|| {
         format!(
             "{} of {} distinct words in common",
-            intersection(&a.text, &b.text),
-            a.text.len().max(b.text.len())
+            s.body_shared, s.body_longest
         )
     }));
 
@@ -180,43 +305,16 @@ fn evaluate(a: &Features, b: &Features, explain: bool) -> Scored {
         .iter()
         .filter(|c| b.countries.contains(c))
         .collect();
-    let countries = jaccard(&a.countries, &b.countries);
-    let w = if a.countries.is_empty() || b.countries.is_empty() {
-        0.0
-    } else if a.countries == b.countries || shared.len() == a.countries.len().min(b.countries.len())
-    {
-        1.0
-    } else if !shared.is_empty() {
-        0.5
-    } else {
-        // Work in another country is another piece of work, however alike the words.
-        -10.0
+    let detail = || match gamma[2] {
+        0 => "no countries named".to_owned(),
+        _ if a.countries == b.countries => format!("same countries: {}", a.countries.join(", ")),
+        1 => format!("one's countries include the other's: {}", join(&shared)),
+        2 => format!("shared countries: {}", join(&shared)),
+        _ => "no country in common".to_owned(),
     };
-    let detail = || {
-        if a.countries.is_empty() || b.countries.is_empty() {
-            "no countries named".to_owned()
-        } else if a.countries == b.countries {
-            format!("same countries: {}", a.countries.join(", "))
-        } else if shared.len() == a.countries.len().min(b.countries.len()) {
-            format!("one's countries include the other's: {}", join(&shared))
-        } else if !shared.is_empty() {
-            format!("shared countries: {}", join(&shared))
-        } else {
-            "no country in common".to_owned()
-        }
-    };
-    reasons.push(reason("countries", countries, w, &detail));
+    reasons.push(reason("countries", s.countries, weight(2), &detail));
 
-    let overlap_days = (days(a.start.max(b.start), a.end.min(b.end))).max(0);
-    let span = days(a.start.min(b.start), a.end.max(b.end)).max(1);
-    let period = overlap_days as f64 / span as f64;
-    let w = match period {
-        p if p >= 0.8 => 1.5,
-        p if p >= 0.5 => 1.0,
-        p if p > 0.0 => 0.5,
-        // Work in another period is another piece of work, however alike the words.
-        _ => -10.0,
-    };
+    let (overlap_days, span) = (s.overlap_days, s.span);
     let detail = || {
         if overlap_days > 0 {
             format!("periods overlap {overlap_days} of {span} days")
@@ -227,57 +325,47 @@ fn evaluate(a: &Features, b: &Features, explain: bool) -> Scored {
             )
         }
     };
-    reasons.push(reason("period", period, w, &detail));
-
-    let themes = jaccard(&a.themes, &b.themes);
-    let w = set_weight(&a.themes, &b.themes, themes, 0.5, 0.2, -1.0);
-    reasons.push(reason("themes", themes, w, &|| {
+    reasons.push(reason("period", s.period, weight(3), &detail));
+    reasons.push(reason("themes", s.themes, weight(4), &|| {
         list_detail("themes", &a.themes, &b.themes)
     }));
-
-    let sdg = jaccard(&a.sdg_targets, &b.sdg_targets);
-    let w = set_weight(&a.sdg_targets, &b.sdg_targets, sdg, 0.4, 0.2, -0.3);
-    reasons.push(reason("sdg_targets", sdg, w, &|| {
+    reasons.push(reason("sdg_targets", s.sdg, weight(5), &|| {
         list_detail("SDG targets", &a.sdg_targets, &b.sdg_targets)
     }));
-
-    let groups = jaccard(&a.target_groups, &b.target_groups);
-    let w = set_weight(&a.target_groups, &b.target_groups, groups, 1.0, 0.4, -0.5);
-    reasons.push(reason("target_groups", groups, w, &|| {
+    reasons.push(reason("target_groups", s.groups, weight(6), &|| {
         format!(
             "{} target-group words in common",
             intersection(&a.target_groups, &b.target_groups)
         )
     }));
-
-    let partners = jaccard(&a.partners, &b.partners);
-    let w = set_weight(&a.partners, &b.partners, partners, 1.5, 0.7, -0.3);
-    reasons.push(reason("partners", partners, w, &|| {
+    reasons.push(reason("partners", s.partners, weight(7), &|| {
         format!(
             "{} partners in common",
             intersection(&a.partners, &b.partners)
         )
     }));
-
-    if !a.markers.is_empty() || !b.markers.is_empty() {
-        let same = a.markers == b.markers;
-        let w = if same { 0.0 } else { -3.5 };
-        let detail = if same {
-            format!("same phase or edition: {}", a.markers.join(", "))
-        } else {
-            format!(
-                "different phase or edition: [{}] and [{}]",
-                a.markers.join(", "),
-                b.markers.join(", ")
-            )
+    if gamma[8] != 0 {
+        let same = gamma[8] == 1;
+        let detail = || {
+            if same {
+                format!("same phase or edition: {}", a.markers.join(", "))
+            } else {
+                format!(
+                    "different phase or edition: [{}] and [{}]",
+                    a.markers.join(", "),
+                    b.markers.join(", ")
+                )
+            }
         };
-        reasons.push(reason("phase", if same { 1.0 } else { 0.0 }, w, &|| {
-            detail.clone()
-        }));
+        reasons.push(reason(
+            "phase",
+            if same { 1.0 } else { 0.0 },
+            weight(8),
+            &detail,
+        ));
     }
 
-    let total: f64 = reasons.iter().map(|r| r.weight).sum();
-    let score = round(1.0 / (1.0 + (2.0f64).powf(MIDPOINT - total)));
+    let score = round(probability(model.log_odds(&gamma)));
     let shares_work_area =
         !shared.is_empty() && overlap_days > 0 && intersection(&a.themes, &b.themes) > 0;
     let level = if score >= DUPLICATE_AT {
@@ -293,18 +381,6 @@ fn evaluate(a: &Features, b: &Features, explain: bool) -> Scored {
         score,
         level,
         reasons,
-    }
-}
-
-fn set_weight<T: Ord>(a: &[T], b: &[T], sim: f64, full: f64, some: f64, none: f64) -> f64 {
-    if a.is_empty() || b.is_empty() {
-        0.0
-    } else if sim >= 0.5 {
-        full
-    } else if sim > 0.0 {
-        some
-    } else {
-        none
     }
 }
 

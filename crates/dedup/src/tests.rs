@@ -65,7 +65,7 @@ fn a_near_copy_from_another_agency_is_a_duplicate_with_reasons() {
     b.agency = "IOM".into();
     b.title = "Training judges and prosecutors on trafficking in persons cases (Nigeria)".into();
     b.start = date("2026-04-01");
-    let scored = compare(&a.features(), &b.features());
+    let scored = compare(Model::shipped_ref(), &a.features(), &b.features());
     assert_eq!(scored.level, Some(Level::Duplicate), "{scored:#?}");
     for feature in [
         "title",
@@ -93,7 +93,7 @@ fn a_french_record_of_the_same_work_is_found() {
         "Ateliers de formation pour juges et procureurs sur les enquêtes et poursuites \
         dans les affaires de traite des êtres humains et la coopération internationale."
             .into();
-    let scored = compare(&a.features(), &b.features());
+    let scored = compare(Model::shipped_ref(), &a.features(), &b.features());
     assert!(scored.level >= Some(Level::Possible), "{scored:#?}");
 }
 
@@ -105,7 +105,7 @@ fn a_generic_title_elsewhere_and_later_is_no_duplicate() {
     b.countries = strings(&["TH"]);
     b.start = date("2028-01-01");
     b.end = date("2028-12-31");
-    let scored = compare(&a.features(), &b.features());
+    let scored = compare(Model::shipped_ref(), &a.features(), &b.features());
     assert!(scored.level.is_none(), "{scored:#?}");
     assert!(scored.score < POSSIBLE_AT);
 }
@@ -119,7 +119,7 @@ fn phase_two_of_a_programme_is_not_phase_one() {
     b.title = "Judicial training on trafficking cases, phase II".into();
     b.start = date("2027-01-01");
     b.end = date("2027-12-31");
-    let scored = compare(&a.features(), &b.features());
+    let scored = compare(Model::shipped_ref(), &a.features(), &b.features());
     assert_ne!(scored.level, Some(Level::Duplicate), "{scored:#?}");
     assert!(
         scored
@@ -141,7 +141,7 @@ fn different_work_in_one_place_and_time_is_an_overlap() {
     b.themes = strings(&["protection", "prosecution"]);
     b.groups = strings(&["children"]);
     b.partners = strings(&["Edo State Task Force"]);
-    let scored = compare(&a.features(), &b.features());
+    let scored = compare(Model::shipped_ref(), &a.features(), &b.features());
     assert_eq!(scored.level, Some(Level::Overlap), "{scored:#?}");
 }
 
@@ -171,7 +171,7 @@ fn candidates_never_pair_one_agency_with_itself_and_find_near_copies() {
     assert!(!pairs.contains(&(0, 1)), "same agency");
     assert!(pairs.contains(&(0, 2)) && pairs.contains(&(1, 2)));
     assert!(!pairs.iter().any(|&(i, j)| i == 3 || j == 3), "{pairs:?}");
-    let kept = all_pairs(&records);
+    let kept = all_pairs(Model::shipped_ref(), &records);
     assert!(
         kept.iter()
             .any(|p| (p.a, p.b) == (0, 2) && p.level == Level::Duplicate)
@@ -238,14 +238,14 @@ proptest! {
         };
         let a = make("A", &t1, &d1, &c1, s1, l1).features();
         let b = make("B", &t2, &d2, &c2, s2, l2).features();
-        let ab = compare(&a, &b);
-        let ba = compare(&b, &a);
+        let ab = compare(Model::shipped_ref(), &a, &b);
+        let ba = compare(Model::shipped_ref(), &b, &a);
         prop_assert_eq!(ab.score, ba.score);
         prop_assert_eq!(ab.level, ba.level);
         prop_assert!((0.0..=1.0).contains(&ab.score));
         prop_assert!(ab.reasons.len() >= 8);
         // The fast path keeps exactly the pairs the full comparison gives a level, at its score.
-        prop_assert_eq!(quick(&a, &b), ab.level.map(|level| (ab.score, level)));
-        prop_assert_eq!(quick(&b, &a), ab.level.map(|level| (ab.score, level)));
+        prop_assert_eq!(quick(Model::shipped_ref(), &a, &b), ab.level.map(|level| (ab.score, level)));
+        prop_assert_eq!(quick(Model::shipped_ref(), &b, &a), ab.level.map(|level| (ab.score, level)));
     }
 }

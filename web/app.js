@@ -23,6 +23,7 @@ const routes = [
   ['directory', pages.directory],
   ['agencies/:agency', pages.agencyPage],
   ['duplicates', pages.duplicates],
+  ['duplicates/model', pages.matchModel, { admin: true }],
   ['reports', pages.reports, { admin: true }],
   ['admin/agencies', pages.adminAgencies, { admin: true }],
   ['admin/agencies/:id', pages.editAgency, { admin: true }],

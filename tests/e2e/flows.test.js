@@ -147,6 +147,7 @@ for (const backend of backends) {
       const text = await match.textContent();
       assert.match(text, /ILO/);
       assert.match(text, /Duplicate|Possible duplicate/);
+      assert.match(text, /likely the same work \(\d+ %\)/, 'the score reads as a chance in words');
       assert.match(text, /Lucía Fernández/, 'the other agency’s focal point is shown');
       assert.ok(await match.locator('.reasons li').count() >= 3, 'reasons are listed');
       await assertClean(page, '03-record-live-check');
@@ -415,6 +416,15 @@ for (const backend of backends) {
       assert.ok(await page.locator('.chart-data table').count() >= 4, 'each chart has its numbers as a table');
       assert.match(await page.textContent('main'), /Participation/);
       await assertClean(page, '15-reports');
+      // How pairs are scored: the match model, from the duplicate report.
+      await page.click('nav >> text=Duplicates');
+      await page.waitForSelector('main h1:text("Duplicate report")');
+      await page.click('a:text("How pairs are scored")');
+      await page.waitForSelector('main h1:text("The match model")');
+      assert.match(await page.textContent('main'), /model the software ships with/, 'a young workspace scores with the shipped model');
+      assert.match(await page.textContent('main'), /From 90 % a pair is a duplicate/);
+      assert.ok(await page.locator('main table').count() >= 10, 'every comparison has its table of weights');
+      await assertClean(page, '15b-match-model');
       await page.click('nav >> text=Audit trail');
       await page.waitForSelector('main h1:text("Audit trail")');
       await page.fill('input[name=action]', 'login');

@@ -3,5 +3,5 @@ export { login, account } from './pages/auth.js';
 export { dashboard } from './pages/dashboard.js';
 export { activityList, activityForm, activityDetail, activityImport } from './pages/activities.js';
 export { directory, agencyPage } from './pages/directory.js';
-export { duplicates } from './pages/duplicates.js';
+export { duplicates, matchModel } from './pages/duplicates.js';
 export { reports, adminAgencies, editAgency, adminUsers, editUser, audit } from './pages/admin.js';

@@ -230,6 +230,12 @@ export const fmtTime = (ts) => (ts ? new Date(ts).toLocaleString(lang(), { dateS
 export const fmtPercent = (x) => `${Math.round(x * 100)} %`;
 export const fmtCountries = (codes) => codes.map((c) => countryName(c)).join(', ');
 
+/** A pair's score in words: the probability that the two activities are the same work. */
+export function chance(score) {
+  const band = score >= 0.9 ? 'very_likely' : score >= 0.5 ? 'likely' : score >= 0.1 ? 'unlikely' : 'very_unlikely';
+  return t(`chance.${band}`, { p: fmtPercent(score) });
+}
+
 /** A coloured label for a match level, with its word (colour is never the only cue). */
 export const levelBadge = (level) => h('span', { class: `badge level-${level}` }, t(`level.${level}`));
 

@@ -12,9 +12,13 @@
 //! entries belong to one generation, and a scoring that sees another one empties the cache and
 //! fills it under its own. Several servers sharing one PostgreSQL each see the others' edits this
 //! way. New activities need no new generation: their ids are new.
+//!
+//! The match model that scores pairs ([`icat_dedup::Model`]) is kept here too: `icat dedup
+//! rebuild` stores the model it estimated in `settings` and writes a new generation with it, so a
+//! scoring reads the model of the generation it read, from memory unless the generation moved.
 
 use diesel::prelude::*;
-use icat_dedup::Features;
+use icat_dedup::{Features, Model};
 use icat_store::DbConn;
 use icat_store::schema::{activities, settings};
 use quick_cache::{Weighter, sync::Cache};
@@ -22,6 +26,11 @@ use std::sync::{Arc, RwLock};
 
 /// The `settings` key of the generation.
 const GENERATION: &str = "dedup_features_generation";
+/// The `settings` key of the match model (JSON; absent until the first rebuild estimates one).
+const MODEL: &str = "dedup_model";
+
+/// An activity's id and features.
+pub type Found = (String, Arc<Features>);
 
 /// Features by activity id, bounded in bytes.
 pub struct FeatureCache {
@@ -29,6 +38,8 @@ pub struct FeatureCache {
     /// exclusively, so that no fill of an old generation lands after the cache moved on.
     generation: RwLock<String>,
     entries: Cache<String, Arc<Features>, ByBytes>,
+    /// The match model and the generation it was read under.
+    model: RwLock<Option<(String, Arc<Model>)>>,
 }
 
 /// An entry's weight: about the bytes it holds.
@@ -56,17 +67,32 @@ impl FeatureCache {
         FeatureCache {
             generation: RwLock::new(String::new()),
             entries: Cache::with_weighter(items, bytes.max(1), ByBytes),
+            model: RwLock::new(None),
         }
     }
 
-    /// The features of those of `ids` that are live, from memory where held, else from the
-    /// database (and then kept).
+    /// The match model of `generation`, from memory unless the generation moved.
+    fn model(&self, conn: &mut DbConn, generation: &str) -> QueryResult<Arc<Model>> {
+        if let Some((held, model)) = &*self.model.read().unwrap_or_else(|e| e.into_inner())
+            && held == generation
+        {
+            return Ok(model.clone());
+        }
+        let model = Arc::new(stored_model(conn)?);
+        *self.model.write().unwrap_or_else(|e| e.into_inner()) =
+            Some((generation.to_owned(), model.clone()));
+        Ok(model)
+    }
+
+    /// The match model, and the features of those of `ids` that are live, from memory where
+    /// held, else from the database (and then kept).
     pub fn features(
         &self,
         conn: &mut DbConn,
         ids: Vec<String>,
-    ) -> QueryResult<Vec<(String, Arc<Features>)>> {
+    ) -> QueryResult<(Arc<Model>, Vec<Found>)> {
         let generation = generation(conn)?;
+        let model = self.model(conn, &generation)?;
         let held = self.get(&generation, &ids);
         let mut found = Vec::with_capacity(ids.len());
         let mut missing = Vec::new();
@@ -80,7 +106,7 @@ impl FeatureCache {
             self.put(&generation, id.clone(), features.clone());
             found.push((id, features));
         }
-        Ok(found)
+        Ok((model, found))
     }
 
     /// The features of `ids` held for this generation, by position (`None`: read them, then
@@ -113,7 +139,7 @@ impl FeatureCache {
 }
 
 /// The stored features of those of `ids` that are live, read from the database.
-pub fn load(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<(String, Arc<Features>)>> {
+pub fn load(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<Found>> {
     let mut found = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(500) {
         let rows: Vec<(String, String)> = activities::table
@@ -133,6 +159,42 @@ pub fn load(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<(String, Arc<F
 /// The generation of the stored features (empty before the first edit).
 fn generation(conn: &mut DbConn) -> QueryResult<String> {
     Ok(icat_store::setting(conn, GENERATION)?.unwrap_or_default())
+}
+
+/// The shipped match model, built once.
+pub fn shipped_model() -> Arc<Model> {
+    static SHIPPED: std::sync::LazyLock<Arc<Model>> =
+        std::sync::LazyLock::new(|| Arc::new(Model::shipped()));
+    SHIPPED.clone()
+}
+
+/// The stored match model, or the shipped one where none was estimated yet. A stored model that
+/// does not parse (written by another version) is reported and the shipped one used, so that
+/// recording goes on until the next rebuild writes a current one.
+pub fn stored_model(conn: &mut DbConn) -> QueryResult<Model> {
+    let Some(json) = icat_store::setting(conn, MODEL)? else {
+        return Ok(Model::shipped());
+    };
+    Ok(serde_json::from_str(&json).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "the stored match model does not parse: scoring with the shipped model until `icat dedup rebuild`");
+        Model::shipped()
+    }))
+}
+
+/// Stores the match model, inside the transaction of the rebuild that estimated it, and moves
+/// the generation so that every server's next scoring reads it.
+pub fn store_model(conn: &mut DbConn, model: &Model) -> Result<(), icat_common::ApiError> {
+    let json = serde_json::to_string(model).map_err(|e| {
+        icat_common::ApiError::internal(format!("the match model does not serialise: {e}"))
+    })?;
+    let upsert = diesel::insert_into(settings::table)
+        .values((settings::key.eq(MODEL), settings::value.eq(&json)))
+        .on_conflict(settings::key)
+        .do_update()
+        .set(settings::value.eq(&json));
+    icat_store::execute_natively!(conn, upsert)?;
+    features_changed(conn)?;
+    Ok(())
 }
 
 /// Says, inside the transaction that changes stored features, that cached ones may be stale.

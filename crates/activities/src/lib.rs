@@ -11,6 +11,7 @@ mod csvio;
 pub mod feature_cache;
 mod idempotency;
 pub mod log;
+pub mod match_model;
 pub mod model;
 pub mod query;
 pub mod report;

@@ -6,7 +6,7 @@ use crate::model::{Activity, Data, Match, ReasonView, Row};
 use diesel::prelude::*;
 use icat_audit::{Actor, NewEvent};
 use icat_common::ApiError;
-use icat_dedup::{Features, Level};
+use icat_dedup::{Features, Level, Model};
 use icat_store::DbConn;
 use icat_store::schema::{
     activities, activity_bands, activity_countries, activity_pairs, activity_sdgs, activity_themes,
@@ -46,18 +46,15 @@ pub fn explain(
     ids.dedup();
     let features: HashMap<String, Arc<Features>> =
         feature_cache::load(conn, &ids)?.into_iter().collect();
+    let model = feature_cache::stored_model(conn)?;
     Ok(pairs
         .iter()
         .filter_map(|(a, b)| {
-            let reasons = icat_dedup::compare(
-                icat_dedup::Model::shipped_ref(),
-                features.get(a)?,
-                features.get(b)?,
-            )
-            .reasons
-            .iter()
-            .map(ReasonView::from)
-            .collect();
+            let reasons = icat_dedup::compare(&model, features.get(a)?, features.get(b)?)
+                .reasons
+                .iter()
+                .map(ReasonView::from)
+                .collect();
             Some(((a.clone(), b.clone()), reasons))
         })
         .collect())
@@ -143,7 +140,7 @@ fn candidates(
     keys: &[i64],
     except: Option<&str>,
     since: Option<chrono::NaiveDateTime>,
-) -> QueryResult<Vec<Candidate>> {
+) -> QueryResult<(Arc<Model>, Vec<Candidate>)> {
     let mut ids: Vec<String> = Vec::new();
     if let Some(since) = since {
         // The late check: what other writers committed while this activity was scored, and of
@@ -216,16 +213,20 @@ fn candidates(
     }
     // The archived leave the band and country tables in their own transaction, so none is
     // among the ids (the late check reads only live ones).
-    let found = match cache {
+    let (model, found) = match cache {
         Some(cache) => cache.features(conn, ids)?,
-        None => feature_cache::load(conn, &ids)?,
+        // The late check, whose candidates are mostly none: the model is read only for some.
+        None => match feature_cache::load(conn, &ids)? {
+            found if found.is_empty() => (feature_cache::shipped_model(), found),
+            found => (Arc::new(feature_cache::stored_model(conn)?), found),
+        },
     };
     let mut out: Vec<Candidate> = found
         .into_iter()
         .map(|(id, features)| Candidate { id, features })
         .collect();
     out.retain(|c| c.features.agency != f.agency);
-    Ok(out)
+    Ok((model, out))
 }
 
 /// The pairs an activity forms with its candidates, strongest first: every duplicate and possible
@@ -240,11 +241,11 @@ fn matches(
 ) -> QueryResult<Vec<Match>> {
     // Score every candidate on the fast path, keep the strong pairs and the strongest overlaps,
     // and build the explanation of those alone.
-    let mut kept: Vec<(Candidate, f64, Level)> = candidates(conn, cache, f, keys, except, since)?
+    let (model, found) = candidates(conn, cache, f, keys, except, since)?;
+    let mut kept: Vec<(Candidate, f64, Level)> = found
         .into_iter()
         .filter_map(|c| {
-            let (score, level) =
-                icat_dedup::quick(icat_dedup::Model::shipped_ref(), f, &c.features)?;
+            let (score, level) = icat_dedup::quick(&model, f, &c.features)?;
             Some((c, score, level))
         })
         .collect();
@@ -287,7 +288,7 @@ fn matches(
         .filter_map(|(c, score, level)| {
             let (agency_acronym, title, start_date, end_date) = shown.remove(&c.id)?;
             Some(Match {
-                reasons: icat_dedup::compare(icat_dedup::Model::shipped_ref(), f, &c.features)
+                reasons: icat_dedup::compare(&model, f, &c.features)
                     .reasons
                     .iter()
                     .map(ReasonView::from)
@@ -953,7 +954,38 @@ pub fn rebuild(conn: &mut DbConn) -> Result<(usize, usize), ApiError> {
         features.push(f);
     }
     let featured = started.elapsed();
-    let pairs = icat_dedup::all_pairs(icat_dedup::Model::shipped_ref(), &features);
+    // The match model is estimated afresh on this log's candidate pairs, people's verdicts held
+    // at their answer (`coordinated` says nothing of whether the work is the same).
+    let position: HashMap<&str, usize> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (id.as_str(), i))
+        .collect();
+    let verdicts: Vec<(String, String, String)> = pair_reviews::table
+        .filter(pair_reviews::decision.eq_any(["duplicate", "not_duplicate"]))
+        .select((
+            pair_reviews::a_id,
+            pair_reviews::b_id,
+            pair_reviews::decision,
+        ))
+        .load(conn)?;
+    let labelled: Vec<(usize, usize, bool)> = verdicts
+        .iter()
+        .filter_map(|(a, b, decision)| {
+            Some((
+                *position.get(a.as_str())?,
+                *position.get(b.as_str())?,
+                decision == "duplicate",
+            ))
+        })
+        .collect();
+    let candidates = icat_dedup::candidates(&features);
+    let mut model = icat_dedup::model::estimate(&features, &candidates, &labelled);
+    if let Some(estimate) = model.estimate.as_mut() {
+        estimate.estimated_at = Some(icat_common::now());
+    }
+    let estimated = started.elapsed();
+    let pairs = icat_dedup::all_pairs_of(&model, &features, candidates);
     let paired = started.elapsed();
     let now = icat_common::now();
     // Every id written comes from the table just read, and activities are never deleted (archiving
@@ -970,9 +1002,8 @@ pub fn rebuild(conn: &mut DbConn) -> Result<(usize, usize), ApiError> {
                     .execute(conn)?;
                 replace_bands(conn, id, &icat_dedup::band_keys(f))?;
             }
-            if !rewrite.is_empty() {
-                feature_cache::features_changed(conn)?;
-            }
+            // A new generation with the model, so that every server scores with it.
+            feature_cache::store_model(conn, &model)?;
             if !current {
                 diesel::delete(icat_store::schema::settings::table.find("dedup_normaliser"))
                     .execute(conn)?;
@@ -995,15 +1026,11 @@ pub fn rebuild(conn: &mut DbConn) -> Result<(usize, usize), ApiError> {
                         .iter()
                         .map(|&(a, b, p)| {
                             let reasons = stored_reasons(p.level, || {
-                                icat_dedup::compare(
-                                    icat_dedup::Model::shipped_ref(),
-                                    &features[p.a],
-                                    &features[p.b],
-                                )
-                                .reasons
-                                .iter()
-                                .map(ReasonView::from)
-                                .collect()
+                                icat_dedup::compare(&model, &features[p.a], &features[p.b])
+                                    .reasons
+                                    .iter()
+                                    .map(ReasonView::from)
+                                    .collect()
                             });
                             (
                                 activity_pairs::a_id.eq(a),
@@ -1028,7 +1055,9 @@ pub fn rebuild(conn: &mut DbConn) -> Result<(usize, usize), ApiError> {
         activities = ids.len(),
         pairs = pairs.len(),
         read_and_features_s = featured.as_secs_f64(),
-        pairs_s = (paired - featured).as_secs_f64(),
+        estimate_s = (estimated - featured).as_secs_f64(),
+        estimated_from = model.estimate.as_ref().map_or(0, |e| e.candidate_pairs),
+        pairs_s = (paired - estimated).as_secs_f64(),
         write_s = (started.elapsed() - paired).as_secs_f64(),
         "rebuilt duplicate pairs"
     );

@@ -31,6 +31,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(update)
         .service(archive)
         .service(duplicates)
+        .service(match_model)
         .service(review)
         .service(participation)
         .service(summary);
@@ -697,6 +698,27 @@ pub struct ReportQuery {
     /// json (default) or csv.
     #[param(value_type = Option<Format>)]
     pub format: Option<String>,
+}
+
+/// The match model duplicate detection scores with (secretariat only): parameters per comparison
+/// and level, how and when it was estimated, what it expects of its levels and what reviews
+/// measured of them.
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The current model", body = crate::match_model::MatchModel),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/api/v1/reports/duplicates/model")]
+async fn match_model(db: web::Data<Db>, user: AuthUser) -> Result<HttpResponse, ApiError> {
+    user.require_admin()?;
+    let model = db
+        .run(|conn| Ok(crate::match_model::current(conn)?))
+        .await?;
+    Ok(HttpResponse::Ok().json(model))
 }
 
 /// Groups of activities of different agencies that look like the same work, strongest first, with

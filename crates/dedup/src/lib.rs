@@ -182,8 +182,17 @@ pub struct Found {
 /// each record. Reasons are not built here: a large log has many pairs, and their texts are only
 /// needed as each one is stored.
 pub fn all_pairs(model: &Model, records: &[Features]) -> Vec<Found> {
+    all_pairs_of(model, records, candidates(records))
+}
+
+/// [`all_pairs`] of `candidates` already found (the rebuild estimates the model on them first).
+pub fn all_pairs_of(
+    model: &Model,
+    records: &[Features],
+    candidates: Vec<(usize, usize)>,
+) -> Vec<Found> {
     use rayon::prelude::*;
-    let found: Vec<Found> = candidates(records)
+    let found: Vec<Found> = candidates
         .into_par_iter()
         .filter_map(|(a, b)| {
             let (score, level) = quick(model, &records[a], &records[b])?;

@@ -129,6 +129,8 @@ pub struct LevelParams {
 /// What an estimate was made from.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Estimate {
+    /// When (UTC), where the caller says.
+    pub estimated_at: Option<chrono::NaiveDateTime>,
     /// Activities read.
     pub activities: usize,
     /// Candidate pairs the expectation-maximisation ran over.
@@ -138,6 +140,19 @@ pub struct Estimate {
     pub iterations: usize,
     /// The estimated share of candidate pairs that are the same work.
     pub match_share: f64,
+    /// What the model expects of its own levels on the pairs it was estimated on.
+    pub expected: Vec<Expected>,
+}
+
+/// The precision and recall a model expects of pairs called `level` or stronger, on the pairs it
+/// was estimated on: the mean probability of the pairs so called, and their share of the
+/// expected matches.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Expected {
+    /// `duplicate`, or `possible` for duplicate and possible together.
+    pub level: String,
+    pub precision: f64,
+    pub recall: f64,
 }
 
 impl Model {
@@ -341,12 +356,35 @@ pub fn fit(pairs: &[Observed]) -> Option<Model> {
         }
     }
     let mut model = assemble(&m, &u, share, &seen);
+    let expected = [
+        ("duplicate", crate::DUPLICATE_AT),
+        ("possible", crate::POSSIBLE_AT),
+    ]
+    .map(|(level, at)| {
+        let (mut called, mut right, mut matches) = (0.0, 0.0, 0.0);
+        for (g, n, answer) in pairs {
+            let p = answer.unwrap_or_else(|| probability(model.log_odds(g)));
+            matches += p * n;
+            if probability(model.log_odds(g)) >= at {
+                called += n;
+                right += p * n;
+            }
+        }
+        Expected {
+            level: level.to_owned(),
+            precision: if called > 0.0 { right / called } else { 0.0 },
+            recall: if matches > 0.0 { right / matches } else { 0.0 },
+        }
+    })
+    .to_vec();
     model.estimate = Some(Estimate {
+        estimated_at: None,
         activities: 0,
         candidate_pairs: total as usize,
         labelled_pairs: pairs.iter().filter(|p| p.2.is_some()).count(),
         iterations,
         match_share: share,
+        expected,
     });
     Some(model)
 }

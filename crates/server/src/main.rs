@@ -87,6 +87,19 @@ async fn main() -> anyhow::Result<()> {
                 "Rebuilt {pairs} pairs over {activities} activities in {:.2} s.",
                 started.elapsed().as_secs_f64()
             );
+            let model = db
+                .run(|conn| Ok(icat_activities::match_model::current(conn)?))
+                .await?;
+            match model.candidate_pairs {
+                Some(pairs) => println!(
+                    "Match model estimated from {pairs} candidate pairs ({} reviewed): {:.1} % of them the same work.",
+                    model.labelled_pairs.unwrap_or(0),
+                    100.0 * model.match_share.unwrap_or(0.0)
+                ),
+                None => println!(
+                    "Too few candidate pairs to estimate a match model: the shipped one scores."
+                ),
+            }
         }
         Command::Seed {
             activities,

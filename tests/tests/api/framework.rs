@@ -210,6 +210,7 @@ async fn the_openapi_document_lists_every_route(app: &TestApp) {
         ("/api/v1/activities/import", "post"),
         ("/api/v1/activities/export.csv", "get"),
         ("/api/v1/reports/duplicates", "get"),
+        ("/api/v1/reports/duplicates/model", "get"),
         ("/api/v1/reports/duplicates/reviews", "post"),
         ("/api/v1/reports/participation", "get"),
         ("/api/v1/reports/summary", "get"),

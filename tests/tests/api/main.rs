@@ -8,6 +8,7 @@ mod backup;
 mod directory;
 mod framework;
 mod limits;
+mod match_model;
 mod matrix;
 mod migrations;
 mod probes;

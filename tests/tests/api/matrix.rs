@@ -67,6 +67,7 @@ const RULES: &[(&str, &str, Rule)] = &[
     ("POST", "/api/v1/activities/import", Rule::Writer),
     ("GET", "/api/v1/activities/export.csv", Rule::Signed),
     ("GET", "/api/v1/reports/duplicates", Rule::Signed),
+    ("GET", "/api/v1/reports/duplicates/model", Rule::Admin),
     ("POST", "/api/v1/reports/duplicates/reviews", Rule::Reviewer),
     ("GET", "/api/v1/reports/participation", Rule::Signed),
     ("GET", "/api/v1/reports/summary", Rule::Signed),

@@ -5,7 +5,7 @@ import { get, post, patch, del, request, query, download, session } from '../api
 import { t } from '../i18n.js';
 import {
   h, add, fill, field, chipsField, checkGroup, problemSlot, showProblem, clearProblem, problemBox, notify, go,
-  pager, table, countryOptions, splitList, fmtDate, fmtCountries, fmtPercent, levelBadge, debounce, confirmDialog,
+  pager, table, countryOptions, splitList, fmtDate, fmtCountries, fmtPercent, levelBadge, chance, debounce, confirmDialog,
 } from '../ui.js';
 import { ctx, canWrite, isAdmin, myAgency, agencyOptions, agencyById, primaryOf } from '../context.js';
 
@@ -86,7 +86,7 @@ export function matchList(matches, { heading = 'h2' } = {}) {
         levelBadge(m.level), ' ',
         h('a', { href: `#/activities/${m.activity_id}` }, m.title)),
       h('p', { class: 'meta' },
-        `${m.agency_acronym} · ${fmtDate(m.start_date)} – ${fmtDate(m.end_date)} · ${t('score')} ${fmtPercent(m.score)}`),
+        `${m.agency_acronym} · ${fmtDate(m.start_date)} – ${fmtDate(m.end_date)} · ${chance(m.score)}`),
       reasonList(m.reasons),
       h('p', { class: 'contact' }, t('focal_point_of', { agency: m.agency_acronym }), ' ',
         fp ? [h('a', { href: `#/agencies/${encodeURIComponent(m.agency_acronym)}` }, fp.name), ' · ', h('a', { href: `mailto:${fp.email}` }, fp.email)]

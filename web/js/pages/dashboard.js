@@ -3,7 +3,7 @@
 
 import { get, query, session } from '../api.js';
 import { t } from '../i18n.js';
-import { h, add, fmtDate, fmtTime, table, levelBadge, fmtPercent } from '../ui.js';
+import { h, add, fmtDate, fmtTime, table, levelBadge, chance } from '../ui.js';
 import { myAgency, primaryOf, canWrite } from '../context.js';
 import { activityTable } from './activities.js';
 
@@ -36,7 +36,7 @@ export async function dashboard(view) {
         const top = c.pairs[0];
         return h('li', {}, levelBadge(c.level || top.level), ' ',
           h('a', { href: `#/duplicates?agency=${encodeURIComponent(agency.acronym)}` }, c.activities.map((a) => `${a.agency_acronym}: ${a.title}`).join(' ↔ ')),
-          ` (${fmtPercent(top.score)})`);
+          ` (${chance(top.score)})`);
       })) : h('p', { class: 'empty' }, t('no_open_cases')),
       cases.length > 5 ? h('p', {}, h('a', { href: `#/duplicates?agency=${encodeURIComponent(agency.acronym)}` }, t('all_cases', { count: cases.length }))) : null),
     h('section', { 'aria-labelledby': 'acts-h' },

@@ -3,7 +3,9 @@
 
 import { get, post, query, download } from '../api.js';
 import { t } from '../i18n.js';
-import { h, add, field, problemSlot, showProblem, clearProblem, notify, go, countryOptions, fmtDate, fmtPercent, levelBadge, fmtCountries, fmtTime } from '../ui.js';
+import {
+  h, add, field, problemSlot, showProblem, clearProblem, notify, go, countryOptions, fmtDate, fmtPercent, levelBadge, chance, fmtCountries, fmtTime, table,
+} from '../ui.js';
 import { ctx, isAdmin, agencyOptions, agencyByAcronym, canWrite } from '../context.js';
 import { filterForm, reasonList } from './activities.js';
 
@@ -24,9 +26,11 @@ export async function duplicates(view, { params }) {
   add(view, 
     h('div', { class: 'page-head' },
       h('h1', {}, t('duplicates_title')),
-      h('div', { class: 'actions' }, h('button', {
-        type: 'button', onclick: () => download(`/api/v1/reports/duplicates${query({ ...filters, format: 'csv' })}`, 'icat-duplicates.csv').catch((e) => notify(e.message, 'error')),
-      }, t('export_csv')))),
+      h('div', { class: 'actions' },
+        isAdmin() ? h('a', { href: '#/duplicates/model', class: 'button' }, t('model_link')) : null,
+        h('button', {
+          type: 'button', onclick: () => download(`/api/v1/reports/duplicates${query({ ...filters, format: 'csv' })}`, 'icat-duplicates.csv').catch((e) => notify(e.message, 'error')),
+        }, t('export_csv')))),
     h('p', { class: 'lead' }, t('duplicates_lead')),
     filterForm('#/duplicates', params, fields),
     h('p', { class: 'count', role: 'status' }, t('clusters_found', { count: report.clusters.length, at: fmtTime(report.generated_at) })),
@@ -55,7 +59,7 @@ function pair(p, byId) {
   const b = byId.get(p.b);
   const label = `${a ? a.agency_acronym : p.a} ↔ ${b ? b.agency_acronym : p.b}`;
   const box = h('div', { class: 'pair' },
-    h('h3', {}, levelBadge(p.level), ` ${label} · ${t('score')} ${fmtPercent(p.score)}`),
+    h('h3', {}, levelBadge(p.level), ` ${label} · ${chance(p.score)}`),
     h('p', { class: 'meta' }, a ? a.title : p.a, ' ↔ ', b ? b.title : p.b),
     reasonList(p.reasons));
   if (p.review) {
@@ -90,3 +94,36 @@ function reviewForm(p, label) {
   return form;
 }
 
+
+/** The match model the scores come from (secretariat): how and when it was estimated, what it
+ * expects of its levels, what reviews measured, and every comparison's weights. */
+export async function matchModel(view) {
+  const m = await get('/api/v1/reports/duplicates/model');
+  const pct = (x) => (x == null ? '—' : fmtPercent(x));
+  const signed = (w) => `${w > 0 ? '+' : ''}${w.toFixed(1)}`;
+  add(view,
+    h('p', { class: 'crumbs' }, h('a', { href: '#/duplicates' }, t('duplicates_title'))),
+    h('h1', {}, t('model_title')),
+    h('p', { class: 'lead' }, m.source === 'estimated'
+      ? t('model_estimated', {
+        at: fmtTime(m.estimated_at), pairs: m.candidate_pairs, activities: m.activities,
+        reviewed: m.labelled_pairs, share: pct(m.match_share),
+      })
+      : t('model_shipped')),
+    h('p', {}, t('model_levels', { duplicate: pct(m.duplicate_at), possible: pct(m.possible_at) })),
+    m.expected.length ? table(t('model_expected'), [
+      [t('level_label'), (x) => t(`level.${x.level === 'possible' ? 'strong' : x.level}`)],
+      [t('precision'), (x) => pct(x.precision)],
+      [t('recall'), (x) => pct(x.recall)]], m.expected) : null,
+    table(t('model_reviewed'), [
+      [t('level_label'), (x) => t(`level.${x.level}`)],
+      [t('model_same_work'), (x) => x.same_work],
+      [t('model_not_same_work'), (x) => x.not_same_work]], m.reviewed),
+    h('h2', {}, t('model_weights')),
+    h('p', { class: 'lead' }, t('model_weights_lead')),
+    m.comparisons.map((c) => table(t(`feature.${c.name}`, {}, c.name), [
+      [t('level_label'), (l) => t(`mlevel.${l.level}`, {}, l.level)],
+      [t('model_weight'), (l) => signed(l.weight)],
+      ['m', (l) => pct(l.m)],
+      ['u', (l) => pct(l.u)]], c.levels)));
+}

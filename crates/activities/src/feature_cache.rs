@@ -20,7 +20,7 @@
 use diesel::prelude::*;
 use icat_dedup::{Features, Model};
 use icat_store::DbConn;
-use icat_store::schema::{activities, settings};
+use icat_store::schema::activities;
 use quick_cache::{Weighter, sync::Cache};
 use std::sync::{Arc, RwLock};
 
@@ -187,26 +187,14 @@ pub fn store_model(conn: &mut DbConn, model: &Model) -> Result<(), icat_common::
     let json = serde_json::to_string(model).map_err(|e| {
         icat_common::ApiError::internal(format!("the match model does not serialise: {e}"))
     })?;
-    let upsert = diesel::insert_into(settings::table)
-        .values((settings::key.eq(MODEL), settings::value.eq(&json)))
-        .on_conflict(settings::key)
-        .do_update()
-        .set(settings::value.eq(&json));
-    icat_store::execute_natively!(conn, upsert)?;
+    icat_store::put_setting(conn, MODEL, &json)?;
     features_changed(conn)?;
     Ok(())
 }
 
 /// Says, inside the transaction that changes stored features, that cached ones may be stale.
 pub fn features_changed(conn: &mut DbConn) -> QueryResult<()> {
-    let token = uuid::Uuid::new_v4().to_string();
-    let upsert = diesel::insert_into(settings::table)
-        .values((settings::key.eq(GENERATION), settings::value.eq(&token)))
-        .on_conflict(settings::key)
-        .do_update()
-        .set(settings::value.eq(&token));
-    icat_store::execute_natively!(conn, upsert)?;
-    Ok(())
+    icat_store::put_setting(conn, GENERATION, &uuid::Uuid::new_v4().to_string())
 }
 
 #[cfg(test)]

@@ -1005,9 +1005,7 @@ pub fn rebuild(conn: &mut DbConn) -> Result<(usize, usize), ApiError> {
             // A new generation with the model, so that every server scores with it.
             feature_cache::store_model(conn, &model)?;
             if !current {
-                diesel::delete(icat_store::schema::settings::table.find("dedup_normaliser"))
-                    .execute(conn)?;
-                icat_store::setting_or_insert(conn, "dedup_normaliser", &normaliser)?;
+                icat_store::put_setting(conn, "dedup_normaliser", &normaliser)?;
             }
             icat_store::with_indexes_built_after(conn, "activity_pairs", |conn| {
                 diesel::delete(activity_pairs::table).execute(conn)?;

@@ -556,6 +556,18 @@ pub fn setting(conn: &mut DbConn, key: &str) -> QueryResult<Option<String>> {
         .optional()
 }
 
+/// Stores a setting, replacing the one stored.
+pub fn put_setting(conn: &mut DbConn, key: &str, value: &str) -> QueryResult<()> {
+    use schema::settings::dsl;
+    let upsert = diesel::insert_into(dsl::settings)
+        .values((dsl::key.eq(key), dsl::value.eq(value)))
+        .on_conflict(dsl::key)
+        .do_update()
+        .set(dsl::value.eq(value));
+    execute_natively!(conn, upsert)?;
+    Ok(())
+}
+
 /// Stores a setting unless one exists, and returns the stored value: of several servers starting
 /// together, the first one's value wins and all use it.
 pub fn setting_or_insert(conn: &mut DbConn, key: &str, value: &str) -> QueryResult<String> {

@@ -75,6 +75,15 @@ async fn log(app: &TestApp, admin: &Session, agencies: &[String]) {
     }
 }
 
+/// Three agencies that write the log, and IOM, which records twins of their work.
+async fn agencies(app: &TestApp) -> (Vec<String>, String) {
+    let mut three = Vec::new();
+    for acronym in ["UNODC", "ILO", "UNICEF"] {
+        three.push(app.agency_id(acronym).await);
+    }
+    (three, app.agency_id("IOM").await)
+}
+
 fn score_of(matches: &Value, id: &str) -> Option<f64> {
     matches
         .as_array()?
@@ -101,12 +110,7 @@ async fn model(app: &TestApp, admin: &Session) -> Value {
 
 async fn the_rebuild_estimates_the_model_that_every_path_scores_with(app: &TestApp) {
     let admin = app.admin().await;
-    let agencies = vec![
-        app.agency_id("UNODC").await,
-        app.agency_id("ILO").await,
-        app.agency_id("UNICEF").await,
-    ];
-    let iom = app.agency_id("IOM").await;
+    let (agencies, iom) = agencies(app).await;
     // A young workspace scores with the shipped model; editors cannot read it.
     let shipped = model(app, &admin).await;
     assert_eq!(shipped["source"], "shipped");
@@ -188,12 +192,7 @@ async fn the_rebuild_estimates_the_model_that_every_path_scores_with(app: &TestA
 
 async fn reviews_change_the_scores_of_similar_pairs_after_a_rebuild(app: &TestApp) {
     let admin = app.admin().await;
-    let agencies = vec![
-        app.agency_id("UNODC").await,
-        app.agency_id("ILO").await,
-        app.agency_id("UNICEF").await,
-    ];
-    let iom = app.agency_id("IOM").await;
+    let (agencies, iom) = agencies(app).await;
     log(app, &admin, &agencies).await;
     // One title, two descriptions with no word in common: pairs the model calls different work.
     let mut pairs = Vec::new();

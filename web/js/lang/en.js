@@ -161,6 +161,7 @@ export const en = {
   model_weights: 'Weights',
   model_weights_lead: 'Each comparison of two activities falls into a level; its weight is what the level adds to the odds of the same work (+1 doubles them, −1 halves them). m and u: how often pairs of the same work, and of different work, fall into the level.',
   model_weight: 'Weight',
+  'mlevel.-': 'no period',
   'mlevel.no words': 'no words to compare',
   'mlevel.none named': 'not named by both',
   'mlevel.all shared': 'all shared',

@@ -161,6 +161,7 @@ export const fr = {
   model_weights: 'Poids',
   model_weights_lead: 'Chaque comparaison de deux activités tombe dans un niveau ; son poids est ce que le niveau ajoute aux chances du même travail (+1 les double, −1 les divise par deux). m et u : la fréquence des paires du même travail, et de travaux différents, dans ce niveau.',
   model_weight: 'Poids',
+  'mlevel.-': 'aucune période',
   'mlevel.no words': 'aucun mot à comparer',
   'mlevel.none named': 'non renseigné des deux côtés',
   'mlevel.all shared': 'tous en commun',

@@ -111,19 +111,23 @@ export async function matchModel(view) {
       })
       : t('model_shipped')),
     h('p', {}, t('model_levels', { duplicate: pct(m.duplicate_at), possible: pct(m.possible_at) })),
-    m.expected.length ? table(t('model_expected'), [
+    m.expected.length ? [h('h2', {}, t('model_expected')), table(t('model_expected'), [
       [t('level_label'), (x) => t(`level.${x.level === 'possible' ? 'strong' : x.level}`)],
       [t('precision'), (x) => pct(x.precision)],
-      [t('recall'), (x) => pct(x.recall)]], m.expected) : null,
+      [t('recall'), (x) => pct(x.recall)]], m.expected)] : null,
+    h('h2', {}, t('model_reviewed')),
     table(t('model_reviewed'), [
       [t('level_label'), (x) => t(`level.${x.level}`)],
       [t('model_same_work'), (x) => x.same_work],
       [t('model_not_same_work'), (x) => x.not_same_work]], m.reviewed),
     h('h2', {}, t('model_weights')),
     h('p', { class: 'lead' }, t('model_weights_lead')),
-    m.comparisons.map((c) => table(t(`feature.${c.name}`, {}, c.name), [
-      [t('level_label'), (l) => t(`mlevel.${l.level}`, {}, l.level)],
-      [t('model_weight'), (l) => signed(l.weight)],
-      ['m', (l) => pct(l.m)],
-      ['u', (l) => pct(l.u)]], c.levels)));
+    m.comparisons.map((c) => {
+      const name = t(`feature.${c.name}`, {}, c.name);
+      return [h('h3', {}, name), table(name, [
+        [t('level_label'), (l) => t(`mlevel.${l.level}`, {}, l.level)],
+        [t('model_weight'), (l) => signed(l.weight)],
+        ['m', (l) => pct(l.m)],
+        ['u', (l) => pct(l.u)]], c.levels)];
+    }));
 }

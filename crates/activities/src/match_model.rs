@@ -30,15 +30,15 @@ pub struct MatchModel {
     /// The estimated share of candidate pairs that are the same work.
     pub match_share: Option<f64>,
     /// What the model expects of pairs called `duplicate`, and `possible` or stronger.
-    pub expected: Vec<Expected>,
+    pub expected: Vec<LevelExpectation>,
     /// What reviews measured: of the reviewed pairs now at each level, how many people called
     /// the same work (`duplicate`) and how many not (`not_duplicate`).
-    pub reviewed: Vec<Reviewed>,
-    pub comparisons: Vec<ComparisonView>,
+    pub reviewed: Vec<LevelReviews>,
+    pub comparisons: Vec<ComparisonWeights>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct Expected {
+pub struct LevelExpectation {
     /// duplicate, or possible (duplicate and possible together).
     pub level: String,
     pub precision: f64,
@@ -46,7 +46,7 @@ pub struct Expected {
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct Reviewed {
+pub struct LevelReviews {
     /// duplicate, possible or overlap.
     pub level: String,
     pub same_work: i64,
@@ -54,14 +54,14 @@ pub struct Reviewed {
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct ComparisonView {
+pub struct ComparisonWeights {
     /// title, description, countries, period, themes, sdg_targets, target_groups, partners, phase.
     pub name: String,
-    pub levels: Vec<LevelView>,
+    pub levels: Vec<LevelWeight>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct LevelView {
+pub struct LevelWeight {
     pub level: String,
     /// log2(m/u): what a pair at this level adds to its log2 odds.
     pub weight: f64,
@@ -91,7 +91,7 @@ pub fn current(conn: &mut DbConn) -> QueryResult<MatchModel> {
                     .filter(|(l, d)| l == level && d == decision)
                     .count() as i64
             };
-            Reviewed {
+            LevelReviews {
                 level: level.to_owned(),
                 same_work: of("duplicate"),
                 not_same_work: of("not_duplicate"),
@@ -118,7 +118,7 @@ pub fn current(conn: &mut DbConn) -> QueryResult<MatchModel> {
             .map(|e| {
                 e.expected
                     .iter()
-                    .map(|x| Expected {
+                    .map(|x| LevelExpectation {
                         level: x.level.clone(),
                         precision: x.precision,
                         recall: x.recall,
@@ -130,12 +130,12 @@ pub fn current(conn: &mut DbConn) -> QueryResult<MatchModel> {
         comparisons: model
             .comparisons
             .into_iter()
-            .map(|c| ComparisonView {
+            .map(|c| ComparisonWeights {
                 name: c.name,
                 levels: c
                     .levels
                     .into_iter()
-                    .map(|l| LevelView {
+                    .map(|l| LevelWeight {
                         level: l.level,
                         weight: l.weight,
                         m: l.m,

@@ -1,7 +1,7 @@
 //! The duplicate-detection engine of paragraph 7: pure functions, no database, no HTTP.
 //!
-//! 1. [`features`] normalises an activity once (folded, stop-worded, stemmed text in English and
-//!    French, hashed) into [`Features`], which callers store beside the activity.
+//! 1. [`features`] normalises an activity once (folded, stop-worded, stemmed text in English,
+//!    French and Spanish, hashed) into [`Features`], which callers store beside the activity.
 //! 2. [`minhash`] signs the text and cuts the signature into band keys: alike records share a key.
 //! 3. [`candidates`] unions LSH buckets with a structural block (shared country, overlapping
 //!    period), each capped, so no bucket or block grows quadratic: never all pairs.
@@ -28,7 +28,7 @@ use std::collections::HashMap;
 /// The version of [`features`]' output. Raise it with every change of normalisation or hashing,
 /// so that `icat dedup rebuild` rewrites stored features and band keys; a change of weights alone
 /// needs no new version.
-pub const NORMALISER_VERSION: u32 = 1;
+pub const NORMALISER_VERSION: u32 = 2;
 
 /// An activity as the engine reads it.
 #[derive(Clone, Debug, Default)]

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 on_both_backends!(
     the_rebuild_estimates_the_model_that_every_path_scores_with,
     reviews_change_the_scores_of_similar_pairs_after_a_rebuild,
+    a_spanish_record_meets_its_english_twin,
 );
 
 const SUBJECTS: [&str; 10] = [
@@ -292,5 +293,43 @@ async fn reviews_change_the_scores_of_similar_pairs_after_a_rebuild(app: &TestAp
     assert!(
         before < 0.5 && after >= 0.5,
         "the eighth pair scored {before} before the reviews and {after} after"
+    );
+}
+
+async fn a_spanish_record_meets_its_english_twin(app: &TestApp) {
+    let admin = app.admin().await;
+    let (agencies, iom) = agencies(app).await;
+    log(app, &admin, &agencies).await;
+    let english = record(
+        app,
+        &admin,
+        &body(
+            &agencies[0],
+            "Training of border police on identifying child victims of trafficking",
+            "Workshops for border police and immigration officers on the identification of \
+             children who are victims of trafficking and on their referral to protection services.",
+        ),
+    )
+    .await;
+    let english_id = english["activity"]["id"].as_str().unwrap_or_default();
+    rebuild(app).await;
+    let spanish = body(
+        &iom,
+        "Capacitación de la policía de fronteras sobre la identificación de niños víctimas de trata",
+        "Talleres para la policía de fronteras y los funcionarios de migración sobre la \
+         identificación de los niños víctimas de trata y su derivación a los servicios de protección.",
+    );
+    let checked = app
+        .post("/api/v1/activities/check", &admin.access, &spanish)
+        .await;
+    let found = checked.body["possible_duplicates"]
+        .as_array()
+        .and_then(|all| all.iter().find(|m| m["activity_id"] == english_id))
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        found["level"] == "duplicate" || found["level"] == "possible",
+        "{}",
+        checked.text
     );
 }

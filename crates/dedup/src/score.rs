@@ -140,13 +140,33 @@ pub fn gamma(a: &Features, b: &Features) -> Gamma {
     s.levels(a, b)
 }
 
-/// The stems of an activity's text that its title lacks (sorted, as both lists are).
-fn body(f: &Features) -> Vec<u64> {
+/// How many stems of an activity's text its title lacks: the size of its description's body.
+/// (Counted, never collected: scoring compares hundreds of pairs while a user waits.)
+fn body_len(f: &Features) -> usize {
     f.text
         .iter()
-        .copied()
         .filter(|w| f.title.binary_search(w).is_err())
-        .collect()
+        .count()
+}
+
+/// How many stems the bodies of two descriptions share: stems of both texts in neither title.
+fn body_shared(a: &Features, b: &Features) -> usize {
+    let (mut i, mut j, mut n) = (0, 0, 0);
+    while i < a.text.len() && j < b.text.len() {
+        match a.text[i].cmp(&b.text[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                let w = &a.text[i];
+                if a.title.binary_search(w).is_err() && b.title.binary_search(w).is_err() {
+                    n += 1;
+                }
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    n
 }
 
 /// The similarities a pair's levels and reasons are read from.
@@ -175,14 +195,14 @@ impl Similarities {
         let title = jaccard(&a.title, &b.title).max(0.85 * containment(&a.title, &b.title));
         // The description is compared on the words it adds to the title: compared with the
         // title's words in, title and description were one piece of evidence counted twice.
-        let (ba, bb) = (body(a), body(b));
+        let (len_a, len_b, shared) = (body_len(a), body_len(b), body_shared(a, b));
+        let (body_words, body_longest) = (len_a.min(len_b), len_a.max(len_b));
         // A terse text inside a long one counts, but a handful of words is found inside almost
         // any related text: containment weighs in only from eight distinct words on.
-        let terse = ba.len().min(bb.len()) < 8;
-        let contained = if terse { 0.6 } else { 0.8 } * containment(&ba, &bb);
-        let text = jaccard(&ba, &bb).max(contained);
-        let (body_words, body_shared) = (ba.len().min(bb.len()), intersection(&ba, &bb));
-        let body_longest = ba.len().max(bb.len());
+        let ratio = |n: usize, d: usize| if d == 0 { 0.0 } else { n as f64 / d as f64 };
+        let contained = if body_words < 8 { 0.6 } else { 0.8 } * ratio(shared, body_words);
+        let text = ratio(shared, len_a + len_b - shared).max(contained);
+        let body_shared = shared;
         let overlap_days = (days(a.start.max(b.start), a.end.min(b.end))).max(0);
         let span = days(a.start.min(b.start), a.end.max(b.end)).max(1);
         Similarities {

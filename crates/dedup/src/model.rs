@@ -6,15 +6,16 @@
 //! log2 odds that a candidate pair is the same work. Prior plus weights is the log2 odds of a
 //! match, so a pair's score is the probability that the two activities are the same work.
 //!
-//! [`estimate`] learns the model without labels, as record-linkage systems do: u from random
-//! pairs (almost all of which are different work), m and the prior by expectation-maximisation
-//! over the candidate pairs, with reviewed pairs held at their known answer. The shipped model
-//! ([`Model::shipped`]) is where a young workspace starts, and it anchors the estimate: its m
-//! acts as pseudo-counts, so a workspace with few matches cannot drift far from it.
+//! [`estimate`] learns the model without labels, as record-linkage systems do: m, u and the
+//! prior by expectation-maximisation over the candidate pairs (u starting from their own
+//! distribution: see [`estimate`] for why not random pairs), with reviewed pairs held at their
+//! known answer. The shipped model ([`Model::shipped`]) is where a young workspace starts, and it
+//! anchors the estimate: the m its weights imply acts as pseudo-counts (as the candidates' own
+//! distribution does for u), so a level seen on few pairs cannot drift far from it.
 //!
-//! Two levels are rules, not estimates: no country in common, and periods that do not overlap,
-//! weigh -10 in every model (work elsewhere or at another time is other work, however alike the
-//! words), and no estimate changes that.
+//! Three levels are rules, not estimates: no country in common, periods that do not overlap, and
+//! a different phase or edition weigh -10 in every model (work elsewhere, at another time or in
+//! another phase is other work, however alike the words), and no estimate changes that.
 
 use crate::Features;
 use serde::{Deserialize, Serialize};

@@ -1,6 +1,7 @@
-//! Pairwise comparison in the manner of Fellegi and Sunter: each feature is compared, the result
-//! falls into a level, each level carries a weight (the log-odds of a match at that level), the
-//! weights add up, and the sum maps to a score in 0..1. Every pair keeps its per-feature reasons.
+//! Pairwise comparison in the manner of Fellegi and Sunter: each comparison of two activities
+//! falls into a level, the [`Model`] gives each level a weight (log2 m/u), prior and weights add
+//! up to the log2 odds that the two are the same work, and the score is that probability. Every
+//! pair keeps its per-comparison reasons.
 
 use crate::Features;
 use crate::model::{Gamma, Model, probability};
@@ -38,7 +39,8 @@ impl Level {
     }
 }
 
-/// Scores at or above these are `duplicate` and `possible`.
+/// Probabilities at or above these are `duplicate` ("very likely the same work") and `possible`
+/// ("more likely the same work than not").
 pub const DUPLICATE_AT: f64 = 0.9;
 pub const POSSIBLE_AT: f64 = 0.5;
 

@@ -161,13 +161,6 @@ fn generation(conn: &mut DbConn) -> QueryResult<String> {
     Ok(icat_store::setting(conn, GENERATION)?.unwrap_or_default())
 }
 
-/// The shipped match model, built once.
-pub fn shipped_model() -> Arc<Model> {
-    static SHIPPED: std::sync::LazyLock<Arc<Model>> =
-        std::sync::LazyLock::new(|| Arc::new(Model::shipped()));
-    SHIPPED.clone()
-}
-
 /// The stored match model, or the shipped one where none was estimated yet. A stored model that
 /// does not parse (written by another version) is reported and the shipped one used, so that
 /// recording goes on until the next rebuild writes a current one.

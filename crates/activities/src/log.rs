@@ -133,9 +133,19 @@ struct Candidate {
 /// Activities of other agencies that may duplicate or overlap one with these features: those that
 /// share an LSH bucket (capped per bucket) and those that share a country in an overlapping period
 /// (capped). Never a scan of the log. Their features come from `cache` where it holds them.
+/// Where a scoring reads its model and its candidates' features: the cache (the model of the
+/// generation it reads), or, for the late check inside the write turn, the database for the
+/// features and the model that scored the activity before the turn (nothing parsed while every
+/// writer waits).
+#[derive(Clone, Copy)]
+enum Reader<'a> {
+    Cached(&'a FeatureCache),
+    Late(&'a Arc<Model>),
+}
+
 fn candidates(
     conn: &mut DbConn,
-    cache: Option<&FeatureCache>,
+    reader: Reader<'_>,
     f: &Features,
     keys: &[i64],
     except: Option<&str>,
@@ -213,13 +223,9 @@ fn candidates(
     }
     // The archived leave the band and country tables in their own transaction, so none is
     // among the ids (the late check reads only live ones).
-    let (model, found) = match cache {
-        Some(cache) => cache.features(conn, ids)?,
-        // The late check, whose candidates are mostly none: the model is read only for some.
-        None => match feature_cache::load(conn, &ids)? {
-            found if found.is_empty() => (feature_cache::shipped_model(), found),
-            found => (Arc::new(feature_cache::stored_model(conn)?), found),
-        },
+    let (model, found) = match reader {
+        Reader::Cached(cache) => cache.features(conn, ids)?,
+        Reader::Late(model) => (model.clone(), feature_cache::load(conn, &ids)?),
     };
     let mut out: Vec<Candidate> = found
         .into_iter()
@@ -233,25 +239,26 @@ fn candidates(
 /// match, and the strongest few overlaps.
 fn matches(
     conn: &mut DbConn,
-    cache: Option<&FeatureCache>,
+    reader: Reader<'_>,
     f: &Features,
     keys: &[i64],
     except: Option<&str>,
     since: Option<chrono::NaiveDateTime>,
-) -> QueryResult<Vec<Match>> {
+) -> QueryResult<(Arc<Model>, Vec<Match>)> {
     // Score every candidate on the fast path, keep the strong pairs and the strongest overlaps,
     // and build the explanation of those alone.
-    let (model, found) = candidates(conn, cache, f, keys, except, since)?;
-    let mut kept: Vec<(Candidate, f64, Level)> = found
+    let (model, found) = candidates(conn, reader, f, keys, except, since)?;
+    let mut kept: Vec<(Candidate, f64, Level, f64)> = found
         .into_iter()
         .filter_map(|c| {
-            let (score, level) = icat_dedup::quick(&model, f, &c.features)?;
-            Some((c, score, level))
+            let (score, level, log_odds) = icat_dedup::quick(&model, f, &c.features)?;
+            Some((c, score, level, log_odds))
         })
         .collect();
-    kept.sort_by(|x, y| y.1.total_cmp(&x.1).then_with(|| x.0.id.cmp(&y.0.id)));
+    // Strongest first by the unrounded odds: overlaps' scores mostly round to 0.000.
+    kept.sort_by(|x, y| y.3.total_cmp(&x.3).then_with(|| x.0.id.cmp(&y.0.id)));
     let mut overlaps = 0;
-    kept.retain(|(_, _, level)| {
+    kept.retain(|(_, _, level, _)| {
         if *level == Level::Overlap {
             overlaps += 1;
             overlaps <= icat_dedup::OVERLAPS_KEPT
@@ -263,7 +270,7 @@ fn matches(
     // since its features were read is dropped here.
     let mut shown: HashMap<String, (String, String, chrono::NaiveDate, chrono::NaiveDate)> =
         HashMap::with_capacity(kept.len());
-    let ids: Vec<&str> = kept.iter().map(|(c, _, _)| c.id.as_str()).collect();
+    let ids: Vec<&str> = kept.iter().map(|(c, _, _, _)| c.id.as_str()).collect();
     for chunk in ids.chunks(500) {
         let rows: Vec<(String, String, String, chrono::NaiveDate, chrono::NaiveDate)> =
             activities::table
@@ -283,9 +290,9 @@ fn matches(
                 .map(|(id, acronym, title, start, end)| (id, (acronym, title, start, end))),
         );
     }
-    Ok(kept
+    let found = kept
         .into_iter()
-        .filter_map(|(c, score, level)| {
+        .filter_map(|(c, score, level, _)| {
             let (agency_acronym, title, start_date, end_date) = shown.remove(&c.id)?;
             Some(Match {
                 reasons: icat_dedup::compare(&model, f, &c.features)
@@ -303,7 +310,8 @@ fn matches(
                 level: level.as_str().to_owned(),
             })
         })
-        .collect())
+        .collect();
+    Ok((model, found))
 }
 
 /// The ids of activities that people said are not duplicates of `id`.
@@ -328,7 +336,7 @@ pub fn check(
 ) -> Result<Vec<Match>, ApiError> {
     let f = data.features(agency_id);
     let keys = icat_dedup::band_keys(&f);
-    let mut found: Vec<Match> = matches(conn, Some(cache), &f, &keys, None, None)?;
+    let (_, mut found) = matches(conn, Reader::Cached(cache), &f, &keys, None, None)?;
     found.truncate(MATCHES_SHOWN);
     Ok(found)
 }
@@ -343,10 +351,18 @@ pub fn matches_of(
     let f = activity.data().features(&activity.agency_id);
     let keys = icat_dedup::band_keys(&f);
     let dismissed = dismissed(conn, &activity.id)?;
-    let mut found: Vec<Match> = matches(conn, Some(cache), &f, &keys, Some(&activity.id), None)?
-        .into_iter()
-        .filter(|m| !dismissed.contains(&m.activity_id))
-        .collect();
+    let mut found: Vec<Match> = matches(
+        conn,
+        Reader::Cached(cache),
+        &f,
+        &keys,
+        Some(&activity.id),
+        None,
+    )?
+    .1
+    .into_iter()
+    .filter(|m| !dismissed.contains(&m.activity_id))
+    .collect();
     found.truncate(MATCHES_SHOWN);
     Ok(found)
 }
@@ -448,7 +464,7 @@ fn save_pairs(
     id: &str,
     f: &Features,
     keys: &[i64],
-    mut found: Vec<Match>,
+    (model, mut found): (Arc<Model>, Vec<Match>),
     scored_at: chrono::NaiveDateTime,
     written: Written,
 ) -> QueryResult<Vec<Match>> {
@@ -456,7 +472,15 @@ fn save_pairs(
         remove_pairs(conn, id)?;
     }
     // The few late activities are read afresh, inside the write turn.
-    for late in matches(conn, None, f, keys, Some(id), Some(scored_at))? {
+    let (_, late) = matches(
+        conn,
+        Reader::Late(&model),
+        f,
+        keys,
+        Some(id),
+        Some(scored_at),
+    )?;
+    for late in late {
         found.retain(|m| m.activity_id != late.activity_id);
         found.push(late);
     }
@@ -587,7 +611,8 @@ pub struct Scored {
     keys: Vec<i64>,
     features: String,
     same_key: String,
-    found: Vec<Match>,
+    /// The model that scored it, and the matches it found.
+    found: (Arc<Model>, Vec<Match>),
     scored_at: chrono::NaiveDateTime,
 }
 
@@ -602,7 +627,7 @@ pub fn score_new(
     let f = data.features(agency_id);
     let keys = icat_dedup::band_keys(&f);
     let scored_at = icat_store::unseen_since();
-    let found = matches(conn, Some(cache), &f, &keys, None, None)?;
+    let found = matches(conn, Reader::Cached(cache), &f, &keys, None, None)?;
     Ok(Scored {
         agency_id: agency_id.to_owned(),
         features: to_json(&f),
@@ -704,7 +729,14 @@ pub fn update(
     let keys = icat_dedup::band_keys(&f);
     let same_key = data.same_key();
     let scored_at = icat_store::unseen_since();
-    let found = matches(conn, Some(cache), &f, &keys, Some(&before.id), None)?;
+    let found = matches(
+        conn,
+        Reader::Cached(cache),
+        &f,
+        &keys,
+        Some(&before.id),
+        None,
+    )?;
     icat_store::write(conn, |conn| {
         if let Some(existing) =
             same_activity_locked(conn, &before.agency_id, &same_key, Some(&before.id))?

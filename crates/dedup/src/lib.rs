@@ -175,6 +175,8 @@ pub struct Found {
     pub b: usize,
     pub score: f64,
     pub level: Level,
+    /// The unrounded log2 odds, which rank pairs.
+    pub log_odds: f64,
 }
 
 /// Every pair worth keeping among `records`, found without an all-pairs pass: candidates scored
@@ -195,8 +197,14 @@ pub fn all_pairs_of(
     let found: Vec<Found> = candidates
         .into_par_iter()
         .filter_map(|(a, b)| {
-            let (score, level) = quick(model, &records[a], &records[b])?;
-            Some(Found { a, b, score, level })
+            let (score, level, log_odds) = quick(model, &records[a], &records[b])?;
+            Some(Found {
+                a,
+                b,
+                score,
+                level,
+                log_odds,
+            })
         })
         .collect();
     keep_strongest_overlaps(found, OVERLAPS_KEPT)
@@ -205,8 +213,8 @@ pub fn all_pairs_of(
 /// Keeps all strong pairs and, of the overlaps, those among the `keep` strongest of either record.
 pub fn keep_strongest_overlaps(mut pairs: Vec<Found>, keep: usize) -> Vec<Found> {
     pairs.sort_by(|x, y| {
-        y.score
-            .total_cmp(&x.score)
+        y.log_odds
+            .total_cmp(&x.log_odds)
             .then_with(|| (x.a, x.b).cmp(&(y.a, y.b)))
     });
     let records = pairs.iter().map(|p| p.a.max(p.b) + 1).max().unwrap_or(0);

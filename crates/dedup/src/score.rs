@@ -58,7 +58,11 @@ pub struct Reason {
 /// The comparison of two activities.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Scored {
+    /// The probability that the two are the same work, rounded to three decimals.
     pub score: f64,
+    /// The same, unrounded, as log2 odds: what ranks pairs whose scores round alike (overlaps,
+    /// mostly under 0.001).
+    pub log_odds: f64,
     /// `None`: not worth showing.
     pub level: Option<Level>,
     pub reasons: Vec<Reason>,
@@ -115,15 +119,16 @@ pub(crate) fn ruled_out(a: &Features, b: &Features) -> bool {
     countries_apart || a.end < b.start || b.end < a.start
 }
 
-/// The score and level of a pair worth keeping, without its reasons (`None`: not worth keeping):
+/// The score, level and log2 odds of a pair worth keeping, without its reasons (`None`: not
+/// worth keeping):
 /// the fast path for finding pairs, which skips the explanation texts of the pairs that are not
 /// kept and, before comparing any words, the pairs that cannot be kept.
-pub fn quick(model: &Model, a: &Features, b: &Features) -> Option<(f64, Level)> {
+pub fn quick(model: &Model, a: &Features, b: &Features) -> Option<(f64, Level, f64)> {
     if ruled_out(a, b) {
         return None;
     }
     let s = evaluate(model, a, b, false);
-    Some((s.score, s.level?))
+    Some((s.score, s.level?, s.log_odds))
 }
 
 fn days(a: NaiveDate, b: NaiveDate) -> i64 {
@@ -387,7 +392,8 @@ fn evaluate(model: &Model, a: &Features, b: &Features, explain: bool) -> Scored 
         ));
     }
 
-    let score = round(probability(model.log_odds(&gamma)));
+    let log_odds = model.log_odds(&gamma);
+    let score = round(probability(log_odds));
     let shares_work_area =
         !shared.is_empty() && overlap_days > 0 && intersection(&a.themes, &b.themes) > 0;
     let level = if score >= DUPLICATE_AT {
@@ -401,6 +407,7 @@ fn evaluate(model: &Model, a: &Features, b: &Features, explain: bool) -> Scored 
     };
     Scored {
         score,
+        log_odds,
         level,
         reasons,
     }

@@ -188,6 +188,7 @@ fn overlaps_are_capped_per_record() {
                 b,
                 score: 0.01 * (a * 5 + b) as f64,
                 level: Level::Overlap,
+                log_odds: (a * 5 + b) as f64 - 100.0,
             })
         })
         .collect();
@@ -245,7 +246,7 @@ proptest! {
         prop_assert!((0.0..=1.0).contains(&ab.score));
         prop_assert!(ab.reasons.len() >= 8);
         // The fast path keeps exactly the pairs the full comparison gives a level, at its score.
-        prop_assert_eq!(quick(Model::shipped_ref(), &a, &b), ab.level.map(|level| (ab.score, level)));
-        prop_assert_eq!(quick(Model::shipped_ref(), &b, &a), ab.level.map(|level| (ab.score, level)));
+        prop_assert_eq!(quick(Model::shipped_ref(), &a, &b), ab.level.map(|level| (ab.score, level, ab.log_odds)));
+        prop_assert_eq!(quick(Model::shipped_ref(), &b, &a), ab.level.map(|level| (ab.score, level, ab.log_odds)));
     }
 }

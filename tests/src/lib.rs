@@ -265,6 +265,15 @@ impl TestApp {
         r.body["id"].as_str().unwrap_or_default().to_owned()
     }
 
+    /// How many activities a session sees (the activity list's total).
+    pub async fn activity_count(&self, session: &Session) -> i64 {
+        self.get("/api/v1/activities?per_page=1", &session.access)
+            .await
+            .body["total"]
+            .as_i64()
+            .unwrap_or(-1)
+    }
+
     /// Creates a user of a role in an agency (by acronym) and signs them in.
     pub async fn user(&self, role: &str, acronym: Option<&str>) -> Session {
         let admin = self.admin().await;

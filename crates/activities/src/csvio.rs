@@ -74,7 +74,24 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<ImportRow>, ApiError> {
         .map(|h| h.trim().to_lowercase())
         .collect();
     let mut errors = Vec::new();
-    for h in &headers {
+    for (i, h) in headers.iter().enumerate() {
+        // A repeated column would silently lose one of its two cells in every row.
+        if h.is_empty() {
+            errors.push(FieldError {
+                row: Some(1),
+                field: format!("column {}", i + 1),
+                message: "has no name".into(),
+            });
+            continue;
+        }
+        if headers[..i].contains(h) {
+            errors.push(FieldError {
+                row: Some(1),
+                field: h.clone(),
+                message: "is named twice".into(),
+            });
+            continue;
+        }
         if !COLUMNS.iter().any(|(name, _)| name == h) {
             errors.push(FieldError {
                 row: Some(1),

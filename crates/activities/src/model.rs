@@ -193,8 +193,17 @@ pub fn budget(raw: f64) -> Result<i64, String> {
     Ok(raw as i64)
 }
 
+/// Partners and target groups: names, none holding the `;` that separates them in CSV files
+/// (a name with one would come back from an export and import as two).
 fn names(raw: &[String], max: usize) -> Result<Vec<String>, String> {
-    vocab::list(raw, max, |n| validate::text(n, 200))
+    vocab::list(raw, max, |n| {
+        if n.contains(';') {
+            return Err(format!(
+                "\"{n}\" must not contain ';', which separates names in CSV files"
+            ));
+        }
+        validate::text(n, 200)
+    })
 }
 
 /// The raw fields of an activity, from a JSON body or a CSV row.
@@ -282,6 +291,7 @@ fn long_text(raw: &str, max: usize) -> Result<String, String> {
     {
         return Err("must not contain control characters".into());
     }
+    validate::readable(value)?;
     Ok(value.to_owned())
 }
 

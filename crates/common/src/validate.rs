@@ -43,7 +43,7 @@ impl Email {
     }
 }
 
-/// A required, trimmed, single-line text of bounded length.
+/// A required, trimmed, single-line text of bounded length, with something to read in it.
 pub fn text(raw: &str, max: usize) -> Result<String, String> {
     let value = raw.trim();
     if value.is_empty() {
@@ -55,7 +55,18 @@ pub fn text(raw: &str, max: usize) -> Result<String, String> {
     if value.chars().any(char::is_control) {
         return Err("must not contain control characters".into());
     }
+    readable(value)?;
     Ok(value.to_owned())
+}
+
+/// Refuses a text with no letter or digit: one of zero-width or other invisible characters
+/// alone (U+200B, U+2060) passes every other check and shows blank.
+pub fn readable(value: &str) -> Result<(), String> {
+    if value.chars().any(char::is_alphanumeric) {
+        Ok(())
+    } else {
+        Err("must contain letters or digits".into())
+    }
 }
 
 /// An http(s) address of bounded length, for agency websites: it must parse as a URL (RFC 3986,

@@ -255,12 +255,49 @@ async fn fallback(req: HttpRequest, table: web::Data<RouteTable>) -> HttpRespons
     err.error_response()
 }
 
+/// Answers a request with a problem before it reaches a route, with its request id.
+fn refuse<B>(
+    req: ServiceRequest,
+    request_id: Option<String>,
+    mut problem: HttpResponse,
+) -> ServiceResponse<actix_web::body::EitherBody<B>> {
+    if let Some(id) = request_id.and_then(|id| header::HeaderValue::from_str(&id).ok()) {
+        problem
+            .headers_mut()
+            .insert(header::HeaderName::from_static("x-request-id"), id);
+    }
+    req.into_response(problem).map_into_right_body()
+}
+
 /// Puts the request id on every response and writes every denied request (403) to the audit trail.
 async fn request_context(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let request_id = req.extensions().get::<RequestId>().map(ToString::to_string);
+    // Bodies are read as sent: a coded one (gzip, br) is refused (RFC 9110, 8.4) rather than
+    // parsed as if it were plain or failed as malformed JSON.
+    let coded = req
+        .headers()
+        .get_all(header::CONTENT_ENCODING)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .find(|coding| !coding.is_empty() && !coding.eq_ignore_ascii_case("identity"))
+        .map(str::to_owned);
+    if let Some(coding) = coded {
+        let mut problem = ApiError::new(
+            icat_common::ErrorCode::UnsupportedMediaType,
+            415,
+            format!("request bodies are read without a content coding; this one is {coding}"),
+        )
+        .error_response();
+        problem.headers_mut().insert(
+            header::ACCEPT_ENCODING,
+            header::HeaderValue::from_static("identity"),
+        );
+        return Ok(refuse(req, request_id, problem));
+    }
     // Health checks come from load balancers and monitors: never limited.
     if !matches!(req.path(), "/healthz" | "/readyz")
         && let Some(limits) = req.app_data::<web::Data<ClientLimits>>()
@@ -271,14 +308,8 @@ async fn request_context(
             .and_then(|v| v.to_str().ok());
         let client = limits.client(req.peer_addr().map(|a| a.ip()), forwarded);
         if let Some(Err(wait)) = client.map(|c| limits.check(c)) {
-            let mut problem =
-                ApiError::rate_limited(wait.as_secs_f64().ceil() as u64).error_response();
-            if let Some(id) = request_id.and_then(|id| header::HeaderValue::from_str(&id).ok()) {
-                problem
-                    .headers_mut()
-                    .insert(header::HeaderName::from_static("x-request-id"), id);
-            }
-            return Ok(req.into_response(problem).map_into_right_body());
+            let problem = ApiError::rate_limited(wait.as_secs_f64().ceil() as u64).error_response();
+            return Ok(refuse(req, request_id, problem));
         }
     }
     let db = req.app_data::<web::Data<Db>>().cloned();

@@ -70,14 +70,6 @@ fn sole_cluster(report: &Reply) -> Value {
     clusters[0].clone()
 }
 
-async fn count(app: &TestApp, session: &Session) -> i64 {
-    app.get("/api/v1/activities?per_page=1", &session.access)
-        .await
-        .body["total"]
-        .as_i64()
-        .unwrap_or(-1)
-}
-
 async fn recording_returns_the_activity_and_its_matches(app: &TestApp) {
     let editor = app.user("editor", Some("UNODC")).await;
     let r = record(app, &editor, &judges()).await;
@@ -130,7 +122,7 @@ async fn recording_returns_the_activity_and_its_matches(app: &TestApp) {
             "{field}"
         );
     }
-    assert_eq!(count(app, &editor).await, 1);
+    assert_eq!(app.activity_count(&editor).await, 1);
 }
 
 async fn a_near_copy_from_another_agency_comes_back_with_reasons(app: &TestApp) {
@@ -146,7 +138,7 @@ async fn a_near_copy_from_another_agency_comes_back_with_reasons(app: &TestApp) 
     assert_eq!(m["activity_id"].as_str(), Some(id(&first).as_str()));
     assert_eq!(m["agency_acronym"], "UNODC");
     assert!(m["level"] == "duplicate" || m["level"] == "possible", "{m}");
-    assert_eq!(count(app, &iom).await, 1, "check saved nothing");
+    assert_eq!(app.activity_count(&iom).await, 1, "check saved nothing");
     // Saving: the same match, with reasons for every feature.
     let second = record(app, &iom, &near_copy()).await;
     assert_eq!(second.status, StatusCode::CREATED);
@@ -227,7 +219,7 @@ async fn one_agency_cannot_record_the_same_activity_twice(app: &TestApp) {
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
     assert_eq!(r.code(), "duplicate_activity");
     assert_eq!(r.body["existing_id"].as_str(), Some(id(&first).as_str()));
-    assert_eq!(count(app, &editor).await, 1);
+    assert_eq!(app.activity_count(&editor).await, 1);
     // Other dates are another activity.
     let mut later = judges();
     later["start_date"] = json!("2027-03-01");
@@ -255,11 +247,11 @@ async fn idempotency_keys_replay_and_refuse(app: &TestApp) {
     let replay = send(judges(), "key-1", editor.clone()).await;
     assert_eq!(replay.status, StatusCode::CREATED, "{}", replay.text);
     assert_eq!(replay.body, first.body, "the first answer, replayed");
-    assert_eq!(count(app, &editor).await, 1);
+    assert_eq!(app.activity_count(&editor).await, 1);
     let other = send(near_copy(), "key-1", editor.clone()).await;
     assert_eq!(other.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(other.code(), "validation_failed");
-    assert_eq!(count(app, &editor).await, 1);
+    assert_eq!(app.activity_count(&editor).await, 1);
     // Keys are per user.
     let colleague = app.user("editor", Some("UNODC")).await;
     let theirs = send(judges(), "key-1", colleague).await;
@@ -291,7 +283,7 @@ async fn the_role_matrix_of_activity_writes(app: &TestApp) {
     let path = format!("/api/v1/activities/{}", id(&created));
     let csv = "title,description,countries,themes,start_date,end_date\nA,B,NG,prevention,2026-01-01,2026-02-01\n";
     for (who, session) in [("other editor", &other), ("viewer", &viewer)] {
-        let before = count(app, &admin).await;
+        let before = app.activity_count(&admin).await;
         let mut for_unodc = near_copy();
         for_unodc["agency_id"] = json!(unodc);
         let tries = [
@@ -311,7 +303,7 @@ async fn the_role_matrix_of_activity_writes(app: &TestApp) {
         }
         let unchanged = app.get(&path, &admin.access).await;
         assert_eq!(unchanged.body["version"], 1, "{who}");
-        assert_eq!(count(app, &admin).await, before, "{who}");
+        assert_eq!(app.activity_count(&admin).await, before, "{who}");
     }
     let r = app
         .client
@@ -626,7 +618,7 @@ async fn archiving_removes_from_lists_pairs_and_reports(app: &TestApp) {
         app.get(&path, &iom.access).await.status,
         StatusCode::NOT_FOUND
     );
-    assert_eq!(count(app, &iom).await, 1);
+    assert_eq!(app.activity_count(&iom).await, 1);
     assert_eq!(
         app.get("/api/v1/reports/duplicates?status=all", &iom.access)
             .await
@@ -686,7 +678,11 @@ async fn csv_import_is_atomic_and_skips_repeats(app: &TestApp) {
         ),
         (Some(2), Some(2))
     );
-    assert_eq!(count(app, &editor).await, 1, "a dry run saves nothing");
+    assert_eq!(
+        app.activity_count(&editor).await,
+        1,
+        "a dry run saves nothing"
+    );
     let done = import_csv(app, &editor, good, "").await;
     assert_eq!(
         (
@@ -698,7 +694,7 @@ async fn csv_import_is_atomic_and_skips_repeats(app: &TestApp) {
         done.text
     );
     assert_eq!(done.body["errors"], json!([]));
-    assert_eq!(count(app, &editor).await, 3);
+    assert_eq!(app.activity_count(&editor).await, 3);
     let border = app
         .get("/api/v1/activities?q=border%20officials", &editor.access)
         .await;
@@ -727,7 +723,7 @@ async fn csv_import_is_atomic_and_skips_repeats(app: &TestApp) {
         ]
     );
     assert_eq!(
-        count(app, &editor).await,
+        app.activity_count(&editor).await,
         3,
         "nothing of an invalid file is saved"
     );
@@ -1108,7 +1104,7 @@ async fn records_sent_together_each_get_their_own_answer(app: &TestApp) {
         refused.body["existing_id"].as_str(),
         Some(id(&saved).as_str())
     );
-    assert_eq!(count(app, &unodc).await, 7);
+    assert_eq!(app.activity_count(&unodc).await, 7);
     // The near-copy pair: found afresh on both backends, and kept by whichever of the two was
     // saved second. (On PostgreSQL two writers that commit at the same instant may each miss the
     // other until `icat dedup rebuild`: see `icat_store::unseen_since`.)

@@ -7,6 +7,7 @@ mod auth;
 mod backup;
 mod directory;
 mod framework;
+mod inputs;
 mod limits;
 mod match_model;
 mod matrix;

@@ -1,0 +1,173 @@
+//! Input that used to pass and lose or change data: text with nothing readable in it, list
+//! items holding the CSV list separator, CSV files with repeated or nameless columns, and
+//! request bodies under a content coding.
+
+use icat_tests::{Reply, Session, TestApp, on_both_backends};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+on_both_backends!(
+    invisible_text_and_list_separators_are_refused,
+    csv_files_with_repeated_or_nameless_columns_are_refused_whole,
+    coded_request_bodies_get_415_on_every_route_with_a_body,
+);
+
+fn activity(title: &str, description: &str, partners: &[&str]) -> Value {
+    json!({"title": title, "description": description, "countries": ["NG"],
+           "themes": ["prevention"], "partners": partners,
+           "start_date": "2026-01-01", "end_date": "2026-12-31"})
+}
+
+fn fields(r: &Reply) -> Vec<String> {
+    r.body["errors"]
+        .as_array()
+        .map(|all| {
+            all.iter()
+                .filter_map(|e| e["field"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn invisible_text_and_list_separators_are_refused(app: &TestApp) {
+    let editor = app.user("editor", Some("UNODC")).await;
+    for (body, field) in [
+        (
+            activity("\u{200b}\u{200b}\u{200b}", "Workshops for judges", &[]),
+            "title",
+        ),
+        (
+            activity("Training of judges", "\u{2060}", &[]),
+            "description",
+        ),
+        (
+            activity(
+                "Training of judges",
+                "Workshops for judges",
+                &["Save the Children; Sweden"],
+            ),
+            "partners",
+        ),
+    ] {
+        let r = app.post("/api/v1/activities", &editor.access, &body).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+        assert_eq!(r.code(), "validation_failed", "{}", r.text);
+        assert_eq!(fields(&r), [field], "{}", r.text);
+    }
+    assert_eq!(app.activity_count(&editor).await, 0, "nothing saved");
+    // Readable text with invisible characters inside it is kept as sent.
+    let r = app
+        .post(
+            "/api/v1/activities",
+            &editor.access,
+            &activity(
+                "Training\u{200b} of judges",
+                "Workshops",
+                &["Save the Children"],
+            ),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    // Other text fields follow the same rule: a focal point's name.
+    let admin = app.admin().await;
+    let unodc = app.agency_id("UNODC").await;
+    let r = app
+        .post(
+            &format!("/api/v1/agencies/{unodc}/focal-points"),
+            &admin.access,
+            &json!({"name": "\u{200b}", "email": "fp@unodc.example", "role": "primary"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(fields(&r).contains(&"name".to_owned()), "{}", r.text);
+}
+
+async fn import(app: &TestApp, session: &Session, csv: &str) -> Reply {
+    Reply::of(
+        app.client
+            .post(format!("{}/api/v1/activities/import", app.base))
+            .bearer_auth(&session.access)
+            .header("content-type", "text/csv")
+            .body(csv.to_owned()),
+    )
+    .await
+}
+
+async fn csv_files_with_repeated_or_nameless_columns_are_refused_whole(app: &TestApp) {
+    let editor = app.user("editor", Some("UNODC")).await;
+    let row =
+        "Border officials training,Identification at borders,NG,prevention,2026-05-01,2026-09-30";
+    let twice = format!(
+        "title,description,countries,themes,start_date,end_date,title\n{row},Another title\n"
+    );
+    let r = import(app, &editor, &twice).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert_eq!(fields(&r), ["title"], "{}", r.text);
+    assert!(r.text.contains("named twice"), "{}", r.text);
+    let nameless = format!("title,description,countries,themes,start_date,end_date,\n{row},x\n");
+    let r = import(app, &editor, &nameless).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert_eq!(fields(&r), ["column 7"], "{}", r.text);
+    assert_eq!(app.activity_count(&editor).await, 0, "nothing saved");
+    // The same file with its columns named once goes in.
+    let once = format!("title,description,countries,themes,start_date,end_date\n{row}\n");
+    let r = import(app, &editor, &once).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(app.activity_count(&editor).await, 1);
+}
+
+async fn coded_request_bodies_get_415_on_every_route_with_a_body(app: &TestApp) {
+    let admin = app.admin().await;
+    let doc = app
+        .send(Method::GET, "/api/openapi.json", None, None, &[])
+        .await
+        .body;
+    let before = app.fingerprint().await;
+    let mut tried = 0;
+    for (path, operations) in doc["paths"].as_object().into_iter().flatten() {
+        for (method, operation) in operations.as_object().into_iter().flatten() {
+            if operation.get("requestBody").is_none() {
+                continue;
+            }
+            let method = Method::from_bytes(method.to_uppercase().as_bytes())
+                .unwrap_or_else(|e| panic!("{e}"));
+            let path = path.replace("{id}", "00000000-0000-0000-0000-000000000000");
+            for coding in ["gzip", "br", "identity, gzip"] {
+                let r = app
+                    .send(
+                        method.clone(),
+                        &path,
+                        Some(&admin.access),
+                        Some(&json!({})),
+                        &[("content-encoding", coding)],
+                    )
+                    .await;
+                assert_eq!(
+                    r.status,
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "{method} {path} with {coding}: {}",
+                    r.text
+                );
+                assert_eq!(r.code(), "unsupported_media_type", "{}", r.text);
+                assert_eq!(r.header("accept-encoding"), Some("identity"));
+                tried += 1;
+            }
+        }
+    }
+    assert!(tried >= 30, "only {tried} requests tried");
+    assert_eq!(app.fingerprint().await, before, "nothing changed");
+    // `identity` is no coding at all.
+    let r = app
+        .send(
+            Method::POST,
+            "/api/v1/activities/check",
+            Some(&admin.access),
+            Some(&json!({"agency_id": app.agency_id("UNODC").await,
+                         "title": "Training of judges", "description": "Workshops",
+                         "countries": ["NG"], "themes": ["prevention"],
+                         "start_date": "2026-01-01", "end_date": "2026-12-31"})),
+            &[("content-encoding", "identity")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+}

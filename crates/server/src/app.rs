@@ -271,9 +271,14 @@ fn refuse<B>(
 
 /// Puts the request id on every response and writes every denied request (403) to the audit trail.
 async fn request_context(
-    req: ServiceRequest,
+    mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    // HEAD is GET without the body (RFC 9110, 9.3.2), which monitors and load balancers probe
+    // with: it is routed as GET, and the HTTP codec, which saw HEAD, sends the headers alone.
+    if req.method() == Method::HEAD {
+        req.head_mut().method = Method::GET;
+    }
     let request_id = req.extensions().get::<RequestId>().map(ToString::to_string);
     // Bodies are read as sent: a coded one (gzip, br) is refused (RFC 9110, 8.4) rather than
     // parsed as if it were plain or failed as malformed JSON.

@@ -1,6 +1,6 @@
 //! Input that used to pass and lose or change data: text with nothing readable in it, list
 //! items holding the CSV list separator, CSV files with repeated or nameless columns, and
-//! request bodies under a content coding.
+//! request bodies under a content coding; and HEAD, which monitors probe with.
 
 use icat_tests::{Reply, Session, TestApp, on_both_backends};
 use reqwest::{Method, StatusCode};
@@ -10,6 +10,7 @@ on_both_backends!(
     invisible_text_and_list_separators_are_refused,
     csv_files_with_repeated_or_nameless_columns_are_refused_whole,
     coded_request_bodies_get_415_on_every_route_with_a_body,
+    head_answers_as_get_without_the_body_on_every_get_route,
 );
 
 fn activity(title: &str, description: &str, partners: &[&str]) -> Value {
@@ -170,4 +171,55 @@ async fn coded_request_bodies_get_415_on_every_route_with_a_body(app: &TestApp) 
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+}
+
+async fn head_answers_as_get_without_the_body_on_every_get_route(app: &TestApp) {
+    let admin = app.admin().await;
+    let doc = app
+        .send(Method::GET, "/api/openapi.json", None, None, &[])
+        .await
+        .body;
+    let mut tried = 0;
+    let mut paths: Vec<String> = vec!["/".into(), "/app.js".into()];
+    for (path, operations) in doc["paths"].as_object().into_iter().flatten() {
+        if operations.get("get").is_some() {
+            paths.push(path.clone());
+        }
+    }
+    for path in paths {
+        // Every path parameter gets an id no record has: a 404 is an answer like any other.
+        let path: String = path
+            .split('/')
+            .map(|part| {
+                if part.starts_with('{') {
+                    "00000000-0000-0000-0000-000000000000"
+                } else {
+                    part
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("/");
+        for token in [None, Some(admin.access.as_str())] {
+            let get = app.send(Method::GET, &path, token, None, &[]).await;
+            let head = app.send(Method::HEAD, &path, token, None, &[]).await;
+            assert_eq!(head.status, get.status, "HEAD {path}: {}", get.text);
+            assert_eq!(head.text, "", "HEAD {path} sends no body");
+            assert_eq!(
+                head.header("content-type"),
+                get.header("content-type"),
+                "HEAD {path}"
+            );
+            if let Some(length) = get.header("content-length") {
+                assert_eq!(head.header("content-length"), Some(length), "HEAD {path}");
+            }
+            tried += 1;
+        }
+    }
+    assert!(tried >= 40, "only {tried} requests tried");
+    // A route without GET answers HEAD as it answers GET: 405 with the methods it has.
+    let head = app
+        .send(Method::HEAD, "/api/v1/auth/login", None, None, &[])
+        .await;
+    assert_eq!(head.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(head.header("allow"), Some("POST"));
 }

@@ -156,11 +156,12 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<ImportRow>, ApiError> {
             });
             continue;
         }
-        // Cells this service exported carry an apostrophe before a leading formula character.
+        // Cells this service exported carry an apostrophe before a leading formula character or
+        // apostrophe (`icat_common::spreadsheet_cell`): one comes off.
         let cell = |name: &str| {
             let raw = column(name).and_then(|i| record.get(i)).unwrap_or_default();
             raw.strip_prefix('\'')
-                .filter(|rest| rest.starts_with(['=', '+', '-', '@']))
+                .filter(|rest| rest.starts_with(['=', '+', '-', '@', '\t', '\r', '\'']))
                 .unwrap_or(raw)
         };
         let mut v = Violations::new();

@@ -44,10 +44,12 @@ pub fn new_time_ordered_id() -> String {
 
 /// A text cell for a CSV file that people open in spreadsheets: a leading `=`, `+`, `-`, `@`, tab
 /// or carriage return would start a formula, so such a cell gets a leading apostrophe (OWASP's
-/// advice against CSV injection).
+/// advice against CSV injection). A value that itself starts with an apostrophe gets one more, so
+/// that an import, which takes one leading apostrophe off before those characters and before an
+/// apostrophe, gives back every value as it was.
 pub fn spreadsheet_cell(value: &str) -> std::borrow::Cow<'_, str> {
     match value.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{value}").into(),
+        Some('=' | '+' | '-' | '@' | '\t' | '\r' | '\'') => format!("'{value}").into(),
         _ => value.into(),
     }
 }

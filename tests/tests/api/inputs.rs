@@ -11,6 +11,7 @@ on_both_backends!(
     csv_files_with_repeated_or_nameless_columns_are_refused_whole,
     coded_request_bodies_get_415_on_every_route_with_a_body,
     head_answers_as_get_without_the_body_on_every_get_route,
+    values_starting_with_an_apostrophe_survive_export_and_import,
 );
 
 fn activity(title: &str, description: &str, partners: &[&str]) -> Value {
@@ -222,4 +223,47 @@ async fn head_answers_as_get_without_the_body_on_every_get_route(app: &TestApp) 
         .await;
     assert_eq!(head.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(head.header("allow"), Some("POST"));
+}
+
+async fn values_starting_with_an_apostrophe_survive_export_and_import(app: &TestApp) {
+    let unodc = app.user("editor", Some("UNODC")).await;
+    let values = [
+        "'=not a formula",
+        "'quoted from a report'",
+        "=SUM(1,2) as text",
+    ];
+    let body = json!({"title": values[0], "description": values[1], "countries": ["NG"],
+                      "themes": ["prevention"], "partners": [values[2]],
+                      "start_date": "2026-01-01", "end_date": "2026-12-31"});
+    let r = app.post("/api/v1/activities", &unodc.access, &body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let id = r.body["activity"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let export = app
+        .get("/api/v1/activities/export.csv", &unodc.access)
+        .await;
+    assert!(export.text.contains("''=not a formula"), "{}", export.text);
+    // The activity is archived, then imported back from the export: every value as it was.
+    let path = format!("/api/v1/activities/{id}");
+    let version = r.body["activity"]["version"].as_i64().unwrap_or_default();
+    let gone = app
+        .send(
+            Method::DELETE,
+            &path,
+            Some(&unodc.access),
+            None,
+            &[("if-match", &format!("\"{version}\""))],
+        )
+        .await;
+    assert!(gone.status.is_success(), "{}", gone.text);
+    let r = import(app, &unodc, &export.text).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["created"], 1, "{}", r.text);
+    let mine = app.get("/api/v1/activities", &unodc.access).await;
+    let got = &mine.body["items"][0];
+    assert_eq!(got["title"], values[0], "{}", mine.text);
+    assert_eq!(got["description"], values[1], "{}", mine.text);
+    assert_eq!(got["partners"], json!([values[2]]), "{}", mine.text);
 }

@@ -144,6 +144,10 @@ def schemathesis(server, principal, credentials):
         "--generation-database", "none",
         "--workers", "2",
         "--request-timeout", "30",
+        # Hypothesis's "data generation is too slow" check judges the test client on a busy
+        # 2-core machine, not the server: it failed the login operation once for a viewer on
+        # PostgreSQL while every request had passed.
+        "--suppress-health-check", "too_slow",
         "--no-color",
         "--report", "junit", "--report-junit-path", report,
     ]

@@ -99,6 +99,10 @@ class Server:
         with open(f"/proc/{self.process.pid}/clear_refs", "w") as f:
             f.write("5")
 
+    def rss_mb(self):
+        with open(f"/proc/{self.process.pid}/status") as f:
+            return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1)) / 1024
+
     def peak_rss_mb(self):
         with open(f"/proc/{self.process.pid}/status") as f:
             return int(re.search(r"VmHWM:\s+(\d+)", f.read()).group(1)) / 1024
@@ -159,13 +163,52 @@ def measure(server, backend, name, connections, env, script="bench/load.lua", du
     return row
 
 
+def get(server, path, token):
+    request = urllib.request.Request(server.base + path, headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=600) as r:
+        return r.read()
+
+
+def single(server, backend, name, path, token, times=3):
+    """One client, one request at a time (what a person waits for): the best of `times` in
+    seconds, the answer's size and the server's peak memory growth over its RSS before."""
+    best, size, growth = None, 0, 0.0
+    for _ in range(times):
+        server.reset_peak_rss()
+        before = server.rss_mb()
+        started = time.perf_counter()
+        size = len(get(server, path, token))
+        seconds = time.perf_counter() - started
+        growth = max(growth, server.peak_rss_mb() - before)
+        best = seconds if best is None else min(best, seconds)
+    row = {"class": name, "backend": backend, "connections": 1, "seconds": round(best, 4),
+           "bytes": size, "peak_growth_mb": round(growth, 1)}
+    print(f"  {name:<34}   1 conn  {best * 1000:>9.1f} ms  {size / 1e6:>7.2f} MB  "
+          f"peak growth {growth:.0f} MB", flush=True)
+    return row
+
+
 def http_classes(server, backend):
     editor = server.login(*SEEDED)
+    admin = server.login(*ADMIN)
     token = {"ICAT_TOKEN": editor}
     rows = []
     baseline = measure(server, backend, "healthz (baseline)", 32, {"BENCH_PATH": "/healthz"})
     rows.append(baseline)
+    # Reads a person waits on, one at a time.
+    for name, path, who in (
+        ("activity export.csv (all)", "/api/v1/activities/export.csv", editor),
+        ("summary report", "/api/v1/reports/summary", admin),
+        ("participation report", "/api/v1/reports/participation", admin),
+        ("focal-point coverage report", "/api/v1/reports/focal-point-coverage", admin),
+        ("activity list, one client", "/api/v1/activities?per_page=50", editor),
+    ):
+        rows.append(single(server, backend, name, path, who))
+    deep = json.loads(get(server, "/api/v1/activities?per_page=50&page=1000", editor))["next"]
     for name, path, conns in (
+        ("activity list page of 50, no filter", "/api/v1/activities?per_page=50", 16),
+        ("activity list page 1000, by number", "/api/v1/activities?per_page=50&page=1000", 16),
+        ("activity list page 1000, by cursor", f"/api/v1/activities?per_page=50&after={deep}", 16),
         ("directory by agency", "/api/v1/focal-points?agency=UNODC", 32),
         ("directory by country", "/api/v1/focal-points?country=NG", 32),
         ("directory by text", "/api/v1/focal-points?q=focal", 32),

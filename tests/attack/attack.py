@@ -5,7 +5,10 @@
   served OpenAPI document: once anonymous, then signed in as an admin, an editor and a viewer;
 - sqlmap probes the query parameters of the list and search routes and must find nothing.
 
-Each run is bounded in examples; any failure fails the target. Reports go to target/attack/.
+Each run is bounded in examples; any failure fails the target. Reports go to target/attack/. A
+schemathesis run that fails is run once more on the same server and seed: a failure that comes back
+fails the target; one that does not is printed as flaky at the end (with the first run's failures),
+so timing on a busy CI machine is told apart from a finding, and neither goes unseen.
 """
 
 import json
@@ -18,6 +21,7 @@ import tempfile
 import time
 import urllib.request
 import uuid
+import xml.etree.ElementTree as ElementTree
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 OUT = os.path.join(ROOT, "target", "attack")
@@ -153,7 +157,22 @@ def schemathesis(server, principal, credentials):
     ]
     print(f"\n=== schemathesis on {server.backend}, {principal} ===", flush=True)
     result = subprocess.run(command, env=env, cwd=os.path.dirname(__file__))
-    return result.returncode == 0
+    return result.returncode == 0, failures(report)
+
+
+def failures(report):
+    """The failed and erred operations of a schemathesis JUnit report, with the first lines of why."""
+    try:
+        root = ElementTree.parse(report).getroot()
+    except (OSError, ElementTree.ParseError) as e:
+        return [f"no report ({e})"]
+    found = []
+    for case in root.iter("testcase"):
+        for problem in list(case.findall("failure")) + list(case.findall("error")):
+            text = (problem.get("message") or "") + "\n" + (problem.text or "")
+            lines = [line for line in text.strip().splitlines() if line.strip()][:12]
+            found.append(f"{case.get('name')}:\n    " + "\n    ".join(lines))
+    return found
 
 
 def sqlmap(server, token):
@@ -190,7 +209,7 @@ def sqlmap(server, token):
 def main():
     os.makedirs(OUT, exist_ok=True)
     backends = ["sqlite"] + (["postgres"] if os.environ.get("ICAT_TEST_PG_URL") else [])
-    failed = []
+    failed, flaky = [], []
     for backend in backends:
         server = Server(backend)
         try:
@@ -198,8 +217,14 @@ def main():
             # The admin last: its run may change the other accounts (roles, agencies, active).
             for principal, credentials in (("anonymous", None), ("viewer", users["viewer"]),
                                            ("editor", users["editor"]), ("admin", users["admin"])):
-                if not schemathesis(server, principal, credentials):
-                    failed.append(f"schemathesis {backend} {principal}")
+                passed, first = schemathesis(server, principal, credentials)
+                if not passed:
+                    print(f"\n--- schemathesis {backend} {principal} failed; once more ---", flush=True)
+                    passed, again = schemathesis(server, principal, credentials)
+                    if passed:
+                        flaky.append((f"schemathesis {backend} {principal}", first))
+                    else:
+                        failed.append((f"schemathesis {backend} {principal}", again))
             # The fuzzer may have ended the admin's sessions, or locked the account with wrong
             # passwords (429 + Retry-After): sign in again for sqlmap, waiting if need be.
             for _ in range(6):
@@ -208,18 +233,23 @@ def main():
                     break
                 time.sleep(60)
             if not sqlmap(server, tokens.get("access_token", admin_token)):
-                failed.append(f"sqlmap {backend}")
+                failed.append((f"sqlmap {backend}", []))
         except Exception:
             print(server.stop()[-6000:])
             raise
         log = server.stop()
         if server.process.returncode not in (0, -15):
-            failed.append(f"server exited with {server.process.returncode} on {backend}")
+            failed.append((f"server exited with {server.process.returncode} on {backend}", []))
         if "panicked" in log:
-            failed.append(f"server panicked on {backend}")
+            failed.append((f"server panicked on {backend}", []))
             print(log[-4000:])
+    # Printed last, where a CI log's tail shows it.
+    for title, why in flaky:
+        print(f"\nFLAKY (failed, then passed on the same seed): {title}\n  " + "\n  ".join(why or ["(no detail)"]))
     if failed:
-        print("\nattack FAILED: " + "; ".join(failed))
+        for title, why in failed:
+            print(f"\nFAILED: {title}\n  " + "\n  ".join(why or ["(see above)"]))
+        print("\nattack FAILED: " + "; ".join(title for title, _ in failed))
         sys.exit(1)
     print(f"\nattack passed on {', '.join(backends)}: schemathesis x4 principals, sqlmap x5 routes")
 

@@ -499,5 +499,31 @@ for (const backend of backends) {
       }
       await page.context().close();
     });
+
+    test('the activity list pages on with the cursor and back by number', async () => {
+      const unodc = await api.login(users.unodc.email, PASSWORD);
+      for (let day = 1; day <= 27; day += 1) {
+        const r = await api.call('POST', '/api/v1/activities', {
+          title: `Paging course for labour inspectors, group ${day}`, description: 'Inspection of recruitment agencies.',
+          countries: ['KE'], themes: ['prevention'], start_date: `2028-03-${String(day).padStart(2, '0')}`, end_date: '2028-12-31',
+        }, unodc);
+        assert.equal(r.status, 201, JSON.stringify(r.data));
+      }
+      const page = await newPage(browser, server.base);
+      await signIn(page, users.unodc.email);
+      await visit(page, '#/activities?q=paging', 'Activities');
+      await page.waitForSelector('text=27 results');
+      assert.match(await page.textContent('table'), /group 27/, 'newest start first');
+      await page.click('nav.pager button:text("Next")');
+      await page.waitForFunction(() => location.hash.includes('after=') && location.hash.includes('page=2'));
+      await page.waitForSelector('nav.pager >> text=/Page 2 of 2/i');
+      assert.equal(await page.locator('tbody tr').count(), 2, 'the last two on page 2');
+      assert.match(await page.textContent('table'), /group 1\b/);
+      await page.click('nav.pager button:text("Previous")');
+      await page.waitForFunction(() => !location.hash.includes('after=') && location.hash.includes('page=1'));
+      await page.waitForSelector('text=/group 27/');
+      assert.equal(await page.locator('tbody tr').count(), 25);
+      await page.context().close();
+    });
   });
 }

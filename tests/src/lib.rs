@@ -265,6 +265,37 @@ impl TestApp {
         r.body["id"].as_str().unwrap_or_default().to_owned()
     }
 
+    /// Writes `n` generated activities of the seeded agencies straight to the log, scored, as
+    /// `icat seed` does: lists and exports larger than a test could record one by one.
+    pub async fn seed_activities(&self, n: usize) {
+        let plan = icat_server::seed::Plan {
+            activities: n,
+            agencies: 0,
+            users: 0,
+            seed: 7,
+        };
+        icat_server::seed::run(&self.db, &icat_auth::password::Hasher::new(1), plan)
+            .await
+            .unwrap_or_else(|e| panic!("seeding {n} activities: {e:#}"));
+    }
+
+    /// Every operation of the served OpenAPI document: method, path template and its description.
+    pub async fn operations(&self) -> Vec<(Method, String, Value)> {
+        let doc = self
+            .send(Method::GET, "/api/openapi.json", None, None, &[])
+            .await
+            .body;
+        let mut all = Vec::new();
+        for (path, operations) in doc["paths"].as_object().into_iter().flatten() {
+            for (method, operation) in operations.as_object().into_iter().flatten() {
+                let method = Method::from_bytes(method.to_uppercase().as_bytes())
+                    .unwrap_or_else(|e| panic!("{method}: {e}"));
+                all.push((method, path.clone(), operation.clone()));
+            }
+        }
+        all
+    }
+
     /// How many activities a session sees (the activity list's total).
     pub async fn activity_count(&self, session: &Session) -> i64 {
         self.get("/api/v1/activities?per_page=1", &session.access)

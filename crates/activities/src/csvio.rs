@@ -2,7 +2,7 @@
 //! separated by `;`; an HXL hashtag row under the header is recognised on import and written on
 //! export.
 
-use crate::model::{self, Activity, Data, Raw};
+use crate::model::{self, Data, Exported, Raw, json_list};
 use icat_common::{ApiError, FieldError, Violations};
 
 /// The columns, with their HXL hashtags.
@@ -216,25 +216,30 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<ImportRow>, ApiError> {
 }
 
 /// Activities as CSV, with the HXL hashtag row under the header.
-pub fn export(all: &[Activity]) -> Result<String, ApiError> {
+/// Activities, with their agency's acronym, as rows of the export, under its two header rows when
+/// `header`: one chunk of a streamed export.
+pub fn export(rows: &[(Exported, String)], header: bool) -> Result<String, ApiError> {
     let mut out = icat_common::SpreadsheetCsv::new();
-    out.row(COLUMNS.iter().map(|(h, _)| *h))?;
-    out.row(COLUMNS.iter().map(|(_, t)| *t))?;
-    for a in all {
-        out.row(vec![
-            a.id.clone(),
-            a.agency_acronym.clone(),
-            a.title.clone(),
-            a.description.clone(),
-            a.countries.join(";"),
-            a.themes.join(";"),
-            a.sdg_targets.join(";"),
-            a.target_groups.join(";"),
-            a.partners.join(";"),
-            a.start_date.to_string(),
-            a.end_date.to_string(),
-            a.status.clone(),
-            a.budget_usd.map(|b| b.to_string()).unwrap_or_default(),
+    if header {
+        out.row(COLUMNS.iter().map(|(h, _)| *h))?;
+        out.row(COLUMNS.iter().map(|(_, t)| *t))?;
+    }
+    let list = |json: &str| json_list(json).join(";");
+    for (a, acronym) in rows {
+        out.row([
+            a.id.as_str(),
+            acronym,
+            &a.title,
+            &a.description,
+            &list(&a.countries),
+            &list(&a.themes),
+            &list(&a.sdg_targets),
+            &list(&a.target_groups),
+            &list(&a.partners),
+            &a.start_date.to_string(),
+            &a.end_date.to_string(),
+            &a.status,
+            &a.budget_usd.map(|b| b.to_string()).unwrap_or_default(),
         ])?;
     }
     out.finish()

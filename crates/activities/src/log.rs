@@ -434,6 +434,8 @@ fn write_index(
             .values((
                 activity_themes::activity_id.eq(id),
                 activity_themes::theme.eq(t),
+                activity_themes::start_date.eq(data.start_date),
+                activity_themes::end_date.eq(data.end_date),
             ))
             .execute(conn)?;
     }
@@ -442,6 +444,8 @@ fn write_index(
             .values((
                 activity_sdgs::activity_id.eq(id),
                 activity_sdgs::target.eq(s),
+                activity_sdgs::start_date.eq(data.start_date),
+                activity_sdgs::end_date.eq(data.end_date),
             ))
             .execute(conn)?;
     }
@@ -818,11 +822,18 @@ pub fn archive(conn: &mut DbConn, actor: &Actor, activity: &Activity) -> Result<
         remove_pairs(conn, &activity.id)?;
         diesel::delete(activity_bands::table.filter(activity_bands::activity_id.eq(&activity.id)))
             .execute(conn)?;
-        // The country block reads this table alone: an archived activity must leave it.
+        // The country block and the summary read these tables alone: an archived activity must
+        // leave them.
         diesel::delete(
             activity_countries::table.filter(activity_countries::activity_id.eq(&activity.id)),
         )
         .execute(conn)?;
+        diesel::delete(
+            activity_themes::table.filter(activity_themes::activity_id.eq(&activity.id)),
+        )
+        .execute(conn)?;
+        diesel::delete(activity_sdgs::table.filter(activity_sdgs::activity_id.eq(&activity.id)))
+            .execute(conn)?;
         icat_audit::record(
             conn,
             actor,

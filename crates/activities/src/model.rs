@@ -1,6 +1,6 @@
 //! Activities as stored, as shown, and as accepted: parse, don't validate.
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use icat_common::vocab::schema::{
     ActivityStatus, CountryCode, Description, Name, SdgTarget, Theme, Title,
@@ -37,6 +37,25 @@ pub struct Row {
     pub version: i32,
 }
 
+/// The columns an export writes, all stored before the features: SQLite reads a row's later
+/// columns through the features' overflow pages, which were most of an export's time.
+#[derive(Clone, Debug, Queryable, Selectable)]
+#[diesel(table_name = activities)]
+pub struct Exported {
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    pub countries: String,
+    pub themes: String,
+    pub sdg_targets: String,
+    pub target_groups: String,
+    pub partners: String,
+    pub start_date: NaiveDate,
+    pub end_date: NaiveDate,
+    pub status: String,
+    pub budget_usd: Option<i64>,
+}
+
 /// An activity as the API shows it.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Activity {
@@ -65,7 +84,7 @@ pub struct Activity {
     pub version: i32,
 }
 
-fn json_list(text: &str) -> Vec<String> {
+pub fn json_list(text: &str) -> Vec<String> {
     serde_json::from_str(text).unwrap_or_default()
 }
 
@@ -169,6 +188,24 @@ pub fn date(raw: &str) -> Result<NaiveDate, String> {
         .map_err(|_| "must be a date like 2026-11-28".into())
 }
 
+/// The years an activity may run in: year 0 or 9999 is a typing slip, not a plan, and would sit at
+/// the ends of every list, timeline and period comparison.
+pub const YEARS: std::ops::RangeInclusive<i32> = 1990..=2100;
+
+/// A date of an activity: a [`date`] within [`YEARS`].
+pub fn activity_date(raw: &str) -> Result<NaiveDate, String> {
+    let day = date(raw)?;
+    if YEARS.contains(&day.year()) {
+        Ok(day)
+    } else {
+        Err(format!(
+            "must be in the years {} to {}",
+            YEARS.start(),
+            YEARS.end()
+        ))
+    }
+}
+
 pub fn status(raw: &str) -> Result<String, String> {
     let s = raw.trim().to_lowercase();
     if STATUSES.contains(&s.as_str()) {
@@ -239,8 +276,8 @@ pub fn parse(raw: &Raw<'_>, v: &mut Violations) -> Option<Data> {
     );
     let target_groups = v.check("target_groups", names(raw.target_groups, 20));
     let partners = v.check("partners", names(raw.partners, 50));
-    let start = v.check("start_date", date(raw.start_date));
-    let end = v.check("end_date", date(raw.end_date));
+    let start = v.check("start_date", activity_date(raw.start_date));
+    let end = v.check("end_date", activity_date(raw.end_date));
     if let (Some(s), Some(e)) = (start, end)
         && e < s
     {

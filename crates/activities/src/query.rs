@@ -1,10 +1,10 @@
 //! Reading the log: filtered, searched, paginated lists and exports. Every filter is served by an
 //! index (side tables for countries, themes and SDG targets; the full-text index for `q`).
 
-use crate::model::{Activity, Row};
+use crate::model::{Activity, Exported, Row};
 use chrono::NaiveDate;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Text};
+use diesel::sql_types::{BigInt, Bool, Date, Text};
 use icat_common::{ApiError, Page, PageParams, search};
 use icat_store::schema::{
     activities, activity_countries, activity_sdgs, activity_themes, agencies,
@@ -61,22 +61,75 @@ fn full_text(conn: &DbConn, q: &str) -> Option<(&'static str, String)> {
     })
 }
 
-pub fn list(
+/// Where a keyset page starts: right after this activity in list order (newest start first, then
+/// newest recorded first). Sent as `after=` and given back as a page's `next`: `2027-01-01.<id>`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cursor {
+    start_date: NaiveDate,
+    id: String,
+}
+
+impl Cursor {
+    pub fn at(start_date: NaiveDate, id: &str) -> Self {
+        Self {
+            start_date,
+            id: id.to_owned(),
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, ApiError> {
+        let bad = || ApiError::bad_request("after must be the `next` of a page of this list");
+        let (date, id) = raw.split_once('.').ok_or_else(bad)?;
+        let start_date = NaiveDate::parse_from_str(date, "%Y-%m-%d").map_err(|_| bad())?;
+        let id = uuid::Uuid::parse_str(id).map_err(|_| bad())?;
+        Ok(Self {
+            start_date,
+            id: id.hyphenated().to_string(),
+        })
+    }
+}
+
+impl std::fmt::Display for Cursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.start_date, self.id)
+    }
+}
+
+/// Which part of the matches a read wants, in list order.
+#[derive(Clone, Debug)]
+pub enum Window {
+    /// A numbered page (`?page=`): its offset is walked every time.
+    Page(PageParams),
+    /// Up to `limit` activities after a cursor, or from the first: a keyset read that starts where
+    /// the last one ended, at the same cost on every page.
+    After(Option<Cursor>, i64),
+}
+
+/// The ids of the matches in `window`, in list order, and (when `count`) how many match in all.
+fn ids(
     conn: &mut DbConn,
     filter: &Filter,
-    page: PageParams,
-) -> Result<Page<Activity>, ApiError> {
+    window: &Window,
+    count: bool,
+) -> Result<(Vec<String>, Option<i64>), ApiError> {
     let text = filter.q.as_deref().and_then(|q| full_text(conn, q));
     let query = || {
+        // No join: the page's ids, and their count, come from the index `activities_list` alone
+        // (a join to agencies read every activity's row, features and all, to count a list).
         let mut q = activities::table
-            .inner_join(agencies::table)
             .filter(activities::archived_at.is_null())
             .into_boxed();
         if let Some(agency) = &filter.agency {
             q = q.filter(
-                agencies::id
-                    .eq(agency.clone())
-                    .or(lower(agencies::acronym).eq(agency.to_lowercase())),
+                activities::agency_id.eq_any(
+                    agencies::table
+                        .filter(
+                            agencies::id
+                                .eq(agency.clone())
+                                .or(lower(agencies::acronym).eq(agency.to_lowercase())),
+                        )
+                        .select(agencies::id),
+                ),
             );
         }
         if let Some(country) = &filter.country {
@@ -124,28 +177,42 @@ pub fn list(
         }
         q
     };
-    // The page's ids first, then their rows: sorting every match with all its columns (texts,
-    // features) held a few megabytes per request in the sorter and took most of its time.
-    let page_of_ids = || {
-        query()
-            .order((activities::start_date.desc(), activities::id.asc()))
-            .limit(page.per_page)
-            .offset(page.offset())
+    // The index `activities_list` (start_date, id) of the activities not archived, walked backwards.
+    let ordered = || {
+        let q = query().order((activities::start_date.desc(), activities::id.desc()));
+        match window {
+            Window::Page(page) => q.limit(page.per_page).offset(page.offset()),
+            Window::After(None, limit) => q.limit(*limit),
+            Window::After(Some(after), limit) => q
+                .filter(
+                    diesel::dsl::sql::<Bool>("(activities.start_date, activities.id) < (")
+                        .bind::<Date, _>(after.start_date)
+                        .sql(", ")
+                        .bind::<Text, _>(after.id.clone())
+                        .sql(")"),
+                )
+                .limit(*limit),
+        }
     };
+    if !count {
+        return Ok((ordered().select(activities::id).load(conn)?, None));
+    }
     // On SQLite, a filter through a side table or the text index finds its matches out of date
     // order, so they are all found and sorted anyway: the same pass counts them (a window over the
     // matches), where a separate count would find them all a second time (half of such a list's
     // time). Without one, the page walks the date index and stops after it, and counting alone is
     // cheaper. PostgreSQL counts apart: its planner costs the window as if the `LIMIT` could stop
-    // it early, and walked the date index testing every row's text (2.5 s instead of 50 ms).
+    // it early, and walked the date index testing every row's text (2.5 s instead of 50 ms). A
+    // keyset page counts apart too: its window would count only the matches after the cursor.
     let picked_by_index = filter.agency.is_some()
         || filter.country.is_some()
         || filter.theme.is_some()
         || filter.sdg.is_some()
         || text.is_some();
-    let count_in_page = matches!(conn, DbConn::Sqlite(_)) && picked_by_index;
-    let (ids, total): (Vec<String>, i64) = if count_in_page {
-        let counted: Vec<(String, i64)> = page_of_ids()
+    let count_in_page =
+        matches!(conn, DbConn::Sqlite(_)) && picked_by_index && matches!(window, Window::Page(_));
+    if count_in_page {
+        let counted: Vec<(String, i64)> = ordered()
             .select((
                 activities::id,
                 diesel::dsl::sql::<BigInt>("COUNT(*) OVER ()"),
@@ -154,30 +221,73 @@ pub fn list(
         let total = match counted.first() {
             Some((_, total)) => *total,
             // A page past the end has no row to carry the count.
-            None if page.offset() > 0 => query().count().get_result(conn)?,
+            None if matches!(window, Window::Page(p) if p.offset() > 0) => {
+                query().count().get_result(conn)?
+            }
             None => 0,
         };
-        (counted.into_iter().map(|(id, _)| id).collect(), total)
+        Ok((counted.into_iter().map(|(id, _)| id).collect(), Some(total)))
     } else {
         let total = query().count().get_result(conn)?;
-        (page_of_ids().select(activities::id).load(conn)?, total)
-    };
-    let mut rows: Vec<(Row, String)> = activities::table
-        .inner_join(agencies::table)
-        .filter(activities::id.eq_any(&ids))
-        .select((Row::as_select(), agencies::acronym))
-        .load(conn)?;
-    rows.sort_by_key(|(r, _)| ids.iter().position(|id| *id == r.id));
-    Ok(Page::new(
-        rows.into_iter()
-            .map(|(r, a)| Activity::from_row(r, a))
-            .collect(),
-        total,
-        page,
-    ))
+        Ok((ordered().select(activities::id).load(conn)?, Some(total)))
+    }
 }
 
-/// Every matching activity for an export, capped so one request cannot ask for unbounded work.
-pub fn export(conn: &mut DbConn, filter: &Filter) -> Result<Vec<Activity>, ApiError> {
-    icat_common::all_pages(50_000, |page| list(conn, filter, page))
+/// The activities of `ids`, in that order. The page's ids come first and then their rows:
+/// sorting every match with all its columns (texts, features) held a few megabytes per request in
+/// the sorter and took most of its time.
+fn rows(conn: &mut DbConn, ids: &[String]) -> Result<Vec<Activity>, ApiError> {
+    let rows: Vec<(Row, String)> = activities::table
+        .inner_join(agencies::table)
+        .filter(activities::id.eq_any(ids))
+        .select((Row::as_select(), agencies::acronym))
+        .load(conn)?;
+    let mut by_id: std::collections::HashMap<String, Activity> = rows
+        .into_iter()
+        .map(|(r, a)| (r.id.clone(), Activity::from_row(r, a)))
+        .collect();
+    Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+}
+
+/// A page of the list, numbered or after a cursor, with the count of every match and, when more
+/// may follow, the cursor of the next page.
+pub fn list(
+    conn: &mut DbConn,
+    filter: &Filter,
+    window: Window,
+) -> Result<Page<Activity>, ApiError> {
+    let (ids, total) = ids(conn, filter, &window, true)?;
+    let items = rows(conn, &ids)?;
+    let (params, limit) = match &window {
+        Window::Page(page) => (*page, page.per_page),
+        Window::After(_, limit) => (PageParams::new(Some(1), Some(*limit))?, *limit),
+    };
+    let next = (usize::try_from(limit).ok() == Some(items.len()))
+        .then(|| {
+            items
+                .last()
+                .map(|a| Cursor::at(a.start_date, &a.id).to_string())
+        })
+        .flatten();
+    Ok(Page::new(items, total.unwrap_or_default(), params).with_next(next))
+}
+
+/// Up to `limit` matches after `after` (or from the first), with their agency's acronym, without
+/// counting them all: the chunks an export streams.
+pub fn chunk(
+    conn: &mut DbConn,
+    filter: &Filter,
+    after: Option<Cursor>,
+    limit: i64,
+) -> Result<Vec<(Exported, String)>, ApiError> {
+    let (ids, _) = ids(conn, filter, &Window::After(after, limit), false)?;
+    let mut by_id: std::collections::HashMap<String, (Exported, String)> = activities::table
+        .inner_join(agencies::table)
+        .filter(activities::id.eq_any(&ids))
+        .select((Exported::as_select(), agencies::acronym))
+        .load::<(Exported, String)>(conn)?
+        .into_iter()
+        .map(|row| (row.0.id.clone(), row))
+        .collect();
+    Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
 }

@@ -44,6 +44,7 @@ pub fn participation(conn: &mut DbConn) -> Result<Vec<Participation>, ApiError> 
         .filter(focal_points::valid_until.is_null())
         .select(focal_points::agency_id)
         .load(conn)?;
+    // Both from the index `activities_recorded` (agency, recorded at) of the live activities.
     let since = icat_common::now() - chrono::Duration::days(365);
     let recent: HashMap<String, i64> = activities::table
         .filter(activities::archived_at.is_null())
@@ -53,16 +54,16 @@ pub fn participation(conn: &mut DbConn) -> Result<Vec<Participation>, ApiError> 
         .load::<(String, i64)>(conn)?
         .into_iter()
         .collect();
-    let last: HashMap<String, Option<NaiveDateTime>> = activities::table
-        .filter(activities::archived_at.is_null())
-        .group_by(activities::agency_id)
-        .select((
-            activities::agency_id,
-            diesel::dsl::max(activities::created_at),
-        ))
-        .load::<(String, Option<NaiveDateTime>)>(conn)?
-        .into_iter()
-        .collect();
+    // One seek per member to the end of its stretch of the index (a grouped MAX walked all of it).
+    let mut last: HashMap<String, Option<NaiveDateTime>> = HashMap::new();
+    for (id, ..) in &members {
+        let at = activities::table
+            .filter(activities::archived_at.is_null())
+            .filter(activities::agency_id.eq(id))
+            .select(diesel::dsl::max(activities::created_at))
+            .first::<Option<NaiveDateTime>>(conn)?;
+        last.insert(id.clone(), at);
+    }
     Ok(members
         .into_iter()
         .map(|(id, acronym, name, working_group)| Participation {
@@ -108,6 +109,9 @@ fn sorted(rows: Vec<(String, i64)>) -> Vec<Count> {
 }
 
 /// Counts the live activities that run at some time between `from` and `to` (each optional).
+/// Each count is one grouped query over an index that holds the period (`activities_list`,
+/// `activities_recorded`, and each side table's `(key, start_date, end_date)`): no activity row is
+/// read. Archived activities have left the side tables.
 pub fn summary(
     conn: &mut DbConn,
     from: Option<NaiveDate>,
@@ -123,37 +127,39 @@ pub fn summary(
         .count()
         .get_result(conn)?;
     let by_theme = activity_themes::table
-        .inner_join(activities::table)
-        .filter(activities::archived_at.is_null())
-        .filter(activities::end_date.ge(lo))
-        .filter(activities::start_date.le(hi))
+        .filter(activity_themes::end_date.ge(lo))
+        .filter(activity_themes::start_date.le(hi))
         .group_by(activity_themes::theme)
         .select((activity_themes::theme, count_star()))
         .load(conn)?;
     let by_sdg = activity_sdgs::table
-        .inner_join(activities::table)
-        .filter(activities::archived_at.is_null())
-        .filter(activities::end_date.ge(lo))
-        .filter(activities::start_date.le(hi))
+        .filter(activity_sdgs::end_date.ge(lo))
+        .filter(activity_sdgs::start_date.le(hi))
         .group_by(activity_sdgs::target)
         .select((activity_sdgs::target, count_star()))
         .load(conn)?;
     let by_country = activity_countries::table
-        .inner_join(activities::table)
-        .filter(activities::archived_at.is_null())
-        .filter(activities::end_date.ge(lo))
-        .filter(activities::start_date.le(hi))
+        .filter(activity_countries::end_date.ge(lo))
+        .filter(activity_countries::start_date.le(hi))
         .group_by(activity_countries::country)
         .select((activity_countries::country, count_star()))
         .load(conn)?;
-    let by_agency = activities::table
-        .inner_join(agencies::table)
+    let per_agency: Vec<(String, i64)> = activities::table
         .filter(activities::archived_at.is_null())
         .filter(activities::end_date.ge(lo))
         .filter(activities::start_date.le(hi))
-        .group_by(agencies::acronym)
-        .select((agencies::acronym, count_star()))
+        .group_by(activities::agency_id)
+        .select((activities::agency_id, count_star()))
         .load(conn)?;
+    let acronyms: HashMap<String, String> = agencies::table
+        .select((agencies::id, agencies::acronym))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect();
+    let by_agency = per_agency
+        .into_iter()
+        .map(|(id, n)| (acronyms.get(&id).cloned().unwrap_or(id), n))
+        .collect();
     Ok(Summary {
         from,
         to,

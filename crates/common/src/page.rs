@@ -74,6 +74,9 @@ pub struct Page<T> {
     pub total: i64,
     pub page: i64,
     pub per_page: i64,
+    /// On lists that take `after=`: the cursor of the next page, while more may follow.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
 }
 
 impl<T> Page<T> {
@@ -83,6 +86,11 @@ impl<T> Page<T> {
             total,
             page: params.page,
             per_page: params.per_page,
+            next: None,
         }
+    }
+
+    pub fn with_next(self, next: Option<String>) -> Self {
+        Self { next, ..self }
     }
 }

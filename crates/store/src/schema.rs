@@ -167,6 +167,8 @@ diesel::table! {
     activity_themes (theme, activity_id) {
         activity_id -> Text,
         theme -> Text,
+        start_date -> Date,
+        end_date -> Date,
     }
 }
 
@@ -174,6 +176,8 @@ diesel::table! {
     activity_sdgs (target, activity_id) {
         activity_id -> Text,
         target -> Text,
+        start_date -> Date,
+        end_date -> Date,
     }
 }
 

@@ -9,6 +9,7 @@ mod directory;
 mod framework;
 mod inputs;
 mod limits;
+mod lists;
 mod match_model;
 mod matrix;
 mod migrations;

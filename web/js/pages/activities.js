@@ -37,7 +37,11 @@ export function filterForm(base, params, fields) {
 export async function activityList(view, { params }) {
   const filters = Object.fromEntries(FILTERS.map((k) => [k, params.get(k) || '']));
   const page = Number(params.get('page')) || 1;
-  const data = await get(`/api/v1/activities${query({ ...filters, page, per_page: 25 })}`);
+  // "Next" follows the list's cursor (as fast deep in the list as at its start, and no activity
+  // shown twice while others are recorded); the page number stays in the address for the pager.
+  const after = params.get('after') || '';
+  const data = await get(`/api/v1/activities${query({ ...filters, ...(after ? { after } : { page }), per_page: 25 })}`);
+  if (after) data.page = page;
   const fields = [
     field('q', t('search'), { kind: 'search', value: filters.q, hint: t('search_activities_hint') }),
     field('agency', t('agency'), { kind: 'select', value: filters.agency, options: anyOption(agencyOptions('acronym')) }),
@@ -62,7 +66,7 @@ export async function activityList(view, { params }) {
     filterForm('#/activities', params, fields),
     h('p', { class: 'count', role: 'status' }, t('results', { count: data.total })),
     activityTable(data.items, t('activities_title')),
-    pager(data, (p) => go(`#/activities${query({ ...filters, page: p })}`)));
+    pager(data, (p) => go(`#/activities${query({ ...filters, page: p, after: p === page + 1 ? data.next : '' })}`)));
 }
 
 export function activityTable(items, caption, empty) {

@@ -1,0 +1,13 @@
+DROP INDEX activities_list;
+DROP INDEX activities_recorded;
+DROP INDEX activity_themes_period;
+DROP INDEX activity_sdgs_period;
+ALTER TABLE activity_themes DROP COLUMN start_date;
+ALTER TABLE activity_themes DROP COLUMN end_date;
+ALTER TABLE activity_sdgs DROP COLUMN start_date;
+ALTER TABLE activity_sdgs DROP COLUMN end_date;
+-- Archived activities kept their themes and targets before.
+INSERT INTO activity_themes (activity_id, theme)
+SELECT a.id, j.value FROM activities a, json_each(a.themes) j WHERE a.archived_at IS NOT NULL;
+INSERT INTO activity_sdgs (activity_id, target)
+SELECT a.id, j.value FROM activities a, json_each(a.sdg_targets) j WHERE a.archived_at IS NOT NULL;

@@ -518,7 +518,7 @@ for (const backend of backends) {
       await page.waitForFunction(() => location.hash.includes('after=') && location.hash.includes('page=2'));
       await page.waitForSelector('nav.pager >> text=/Page 2 of 2/i');
       assert.equal(await page.locator('tbody tr').count(), 2, 'the last two on page 2');
-      assert.match(await page.textContent('table'), /group 1\b/);
+      assert.match(await page.textContent('table'), /group 1(?!\d)/);
       await page.click('nav.pager button:text("Previous")');
       await page.waitForFunction(() => !location.hash.includes('after=') && location.hash.includes('page=1'));
       await page.waitForSelector('text=/group 27/');

@@ -254,6 +254,7 @@ pub fn update(
         check_agency(conn, role, agency)?;
         let active = patch.active.unwrap_or(before.active);
         if before.role == "admin" && before.active && (role != Role::Admin || !active) {
+            lock_admins(conn)?;
             let other_admins: i64 = users::table
                 .filter(users::role.eq("admin"))
                 .filter(users::active.eq(true))
@@ -327,6 +328,19 @@ pub fn set_password(
         )?;
         Ok(())
     })
+}
+
+/// Makes the changes that can take away an admin wait for one another. Two admins deactivating
+/// each other at once both counted the other as still active under PostgreSQL's read committed
+/// isolation, and the workspace was left with none; after this lock the second counts what the
+/// first committed. SQLite's writers already take turns (`BEGIN IMMEDIATE`).
+fn lock_admins(conn: &mut DbConn) -> QueryResult<()> {
+    /// Any fixed key: the one advisory lock this crate takes.
+    const ADMINS: i64 = 0x1CA7_AD01;
+    if let DbConn::Pg(_) = conn {
+        diesel::sql_query(format!("SELECT pg_advisory_xact_lock({ADMINS})")).execute(conn)?;
+    }
+    Ok(())
 }
 
 /// Whether any active admin exists (the server creates the first one when none does).

@@ -7,6 +7,7 @@ on_both_backends!(
     new_users_are_validated,
     user_changes_need_the_current_etag,
     the_last_admin_stays,
+    admins_deactivating_each_other_at_once_leave_one,
 );
 
 async fn only_admins_manage_users(app: &TestApp) {
@@ -231,4 +232,66 @@ async fn the_last_admin_stays(app: &TestApp) {
         app.get("/api/v1/auth/me", &admin.access).await.status,
         StatusCode::OK
     );
+}
+
+/// Two admins, no other: each deactivates the other at the same moment, 50 rounds. Alone each
+/// change is allowed; together they must leave one active admin (one 200, one 409). The survivor
+/// and a new admin race in the next round.
+async fn admins_deactivating_each_other_at_once_leave_one(app: &TestApp) {
+    let mut survivor = app.admin().await;
+    for round in 0..50 {
+        // Made by the survivor: the first admin may be the one deactivated.
+        let email = format!("rival.{round}@icat.test");
+        let r = app
+            .post(
+                "/api/v1/users",
+                &survivor.access,
+                &json!({"email": email, "name": "A rival", "role": "admin", "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        let rival = app.login(&email, PASSWORD).await;
+        let path = |s: &icat_tests::Session| {
+            format!(
+                "/api/v1/users/{}",
+                s.user["id"].as_str().unwrap_or_default()
+            )
+        };
+        let (survivor_path, rival_path) = (path(&survivor), path(&rival));
+        let survivor_etag = app.get(&survivor_path, &survivor.access).await.etag();
+        let rival_etag = app.get(&rival_path, &survivor.access).await.etag();
+        let off = json!({"active": false});
+        let (by_survivor, by_rival) = tokio::join!(
+            app.patch(&rival_path, &survivor.access, &rival_etag, &off),
+            app.patch(&survivor_path, &rival.access, &survivor_etag, &off),
+        );
+        let mut statuses = [by_survivor.status.as_u16(), by_rival.status.as_u16()];
+        statuses.sort_unstable();
+        // One wins. The other is refused: 409 (it would leave no admin), or 401 when the winner's
+        // change had already ended its sessions before its own request was read.
+        assert!(
+            matches!(statuses, [200, 401 | 409]),
+            "round {round}: {statuses:?} {} / {}",
+            by_survivor.text,
+            by_rival.text
+        );
+        if by_rival.status == StatusCode::OK {
+            survivor = rival;
+        }
+        let me = app.get("/api/v1/auth/me", &survivor.access).await;
+        assert_eq!(
+            me.status,
+            StatusCode::OK,
+            "round {round}: the survivor still signs in"
+        );
+        assert_eq!(me.body["role"], "admin");
+        assert_eq!(me.body["active"], true, "round {round}");
+    }
+    let active_admins = app
+        .get("/api/v1/users?role=admin&per_page=100", &survivor.access)
+        .await
+        .body["items"]
+        .as_array()
+        .map(|all| all.iter().filter(|u| u["active"] == true).count());
+    assert_eq!(active_admins, Some(1), "one active admin after 50 rounds");
 }

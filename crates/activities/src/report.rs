@@ -467,18 +467,21 @@ pub fn review(
             ));
         }
         allowed(&agency_a, &agency_b)?;
-        diesel::delete(pair_reviews::table.find((a, b))).execute(conn)?;
+        // One review per pair, the latest: an upsert, so that two reviews sent at once are both
+        // answered (a delete then insert let the second fail on the key under PostgreSQL).
         let now = icat_common::now();
-        diesel::insert_into(pair_reviews::table)
-            .values((
-                pair_reviews::a_id.eq(a),
-                pair_reviews::b_id.eq(b),
-                pair_reviews::decision.eq(decision),
-                pair_reviews::note.eq(note),
-                pair_reviews::reviewed_by.eq(actor.user_id.as_deref()),
-                pair_reviews::reviewed_at.eq(now),
-            ))
-            .execute(conn)?;
+        let review = (
+            pair_reviews::decision.eq(decision),
+            pair_reviews::note.eq(note),
+            pair_reviews::reviewed_by.eq(actor.user_id.as_deref()),
+            pair_reviews::reviewed_at.eq(now),
+        );
+        let upsert = diesel::insert_into(pair_reviews::table)
+            .values((pair_reviews::a_id.eq(a), pair_reviews::b_id.eq(b), review))
+            .on_conflict((pair_reviews::a_id, pair_reviews::b_id))
+            .do_update()
+            .set(review);
+        icat_store::execute_natively!(conn, upsert)?;
         icat_audit::record(
             conn,
             actor,

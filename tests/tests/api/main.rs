@@ -14,5 +14,6 @@ mod match_model;
 mod matrix;
 mod migrations;
 mod probes;
+mod races;
 mod reports;
 mod users;

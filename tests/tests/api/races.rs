@@ -3,13 +3,14 @@
 //! The admin rule has its own race in `users.rs`.
 
 use icat_tests::{Reply, Session, TestApp, on_both_backends};
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 on_both_backends!(
     racing_primary_designations_leave_one_current_primary,
     racing_identical_records_save_one,
     racing_reviews_of_one_pair_leave_one_review,
+    racing_requests_with_one_idempotency_key_save_one_and_answer_alike,
 );
 
 const ROUNDS: usize = 50;
@@ -135,4 +136,32 @@ async fn racing_reviews_of_one_pair_leave_one_review(app: &TestApp) {
         Some(ROUNDS as i64),
         "one review per pair"
     );
+}
+
+async fn racing_requests_with_one_idempotency_key_save_one_and_answer_alike(app: &TestApp) {
+    let unodc = app.user("editor", Some("UNODC")).await;
+    for round in 0..ROUNDS {
+        let body = activity(&format!("Port inspection campaign {round}"), round);
+        let key = format!("race-{round}");
+        let headers = [("idempotency-key", key.as_str())];
+        let send = || {
+            app.send(
+                Method::POST,
+                "/api/v1/activities",
+                Some(&unodc.access),
+                Some(&body),
+                &headers,
+            )
+        };
+        let (a, b, c) = tokio::join!(send(), send(), send());
+        // The one saved, and the first answer replayed to the others.
+        for r in [&a, &b, &c] {
+            assert_eq!(r.status, StatusCode::CREATED, "round {round}: {}", r.text);
+            assert_eq!(
+                r.body["activity"]["id"], a.body["activity"]["id"],
+                "round {round}"
+            );
+        }
+    }
+    assert_eq!(app.activity_count(&unodc).await, ROUNDS as i64);
 }

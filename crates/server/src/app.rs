@@ -142,11 +142,13 @@ fn document_common_failures(doc: &mut utoipa::openapi::OpenApi) {
         for op in operations.into_iter().flatten() {
             describe_headers(op);
             let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
-            let has_query = op
-                .parameters
-                .iter()
-                .flatten()
-                .any(|p| matches!(p, RefOr::T(p) if p.parameter_in == ParameterIn::Query));
+            let has_parameters = op.parameters.iter().flatten().any(|p| {
+                matches!(p, RefOr::T(p)
+                    if matches!(p.parameter_in, ParameterIn::Query | ParameterIn::Path))
+            });
+            for parameter in op.parameters.iter_mut().flatten() {
+                refuse_control_characters(parameter);
+            }
             let mut add = |status: &str, description: &str| {
                 op.responses
                     .responses
@@ -161,11 +163,38 @@ fn document_common_failures(doc: &mut utoipa::openapi::OpenApi) {
                 add("413", "Body too large");
                 add("415", "Wrong content type");
             }
-            if has_query {
-                add("400", "Bad query parameters");
+            if has_parameters {
+                add(
+                    "400",
+                    "Bad path or query parameters (a control character, a malformed value)",
+                );
             }
             add("503", "The database does not answer in time");
         }
+    }
+}
+
+/// States in a free-text path or query parameter's schema what `control_character` enforces for
+/// every request: no control character. Parameters with an enumeration, a format or a pattern of
+/// their own already exclude them.
+fn refuse_control_characters(
+    parameter: &mut utoipa::openapi::RefOr<utoipa::openapi::path::Parameter>,
+) {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::schema::{Schema, SchemaType, Type};
+    let RefOr::T(parameter) = parameter else {
+        return;
+    };
+    let Some(RefOr::T(Schema::Object(schema))) = parameter.schema.as_mut() else {
+        return;
+    };
+    let text = match &schema.schema_type {
+        SchemaType::Type(t) => *t == Type::String,
+        SchemaType::Array(types) => types.contains(&Type::String),
+        SchemaType::AnyValue => false,
+    };
+    if text && schema.enum_values.is_none() && schema.format.is_none() && schema.pattern.is_none() {
+        schema.pattern = Some(r"^[^\u0000-\u001f\u007f-\u009f]*$".to_owned());
     }
 }
 

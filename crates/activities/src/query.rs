@@ -77,14 +77,30 @@ impl Cursor {
         }
     }
 
+    /// A cursor not shaped like one (`YYYY-MM-DD.` and a lowercase hyphenated UUID, the pattern the
+    /// OpenAPI document gives) is a 400; one shaped like one that names no day (`2027-02-30.`) a 422.
     pub fn parse(raw: &str) -> Result<Self, ApiError> {
-        let bad = || ApiError::bad_request("after must be the `next` of a page of this list");
-        let (date, id) = raw.split_once('.').ok_or_else(bad)?;
-        let start_date = NaiveDate::parse_from_str(date, "%Y-%m-%d").map_err(|_| bad())?;
-        let id = uuid::Uuid::parse_str(id).map_err(|_| bad())?;
+        let message = "after must be the `next` of a page of this list";
+        let (date, id) = raw
+            .split_once('.')
+            .filter(|(date, id)| {
+                date.len() == 10
+                    && date.bytes().enumerate().all(|(i, b)| match i {
+                        4 | 7 => b == b'-',
+                        _ => b.is_ascii_digit(),
+                    })
+                    && (1..=12).contains(&date[5..7].parse::<u32>().unwrap_or(0))
+                    && (1..=31).contains(&date[8..10].parse::<u32>().unwrap_or(0))
+                    && id.len() == 36
+                    && !id.bytes().any(|b| b.is_ascii_uppercase())
+                    && uuid::Uuid::try_parse(id).is_ok()
+            })
+            .ok_or_else(|| ApiError::bad_request(message))?;
+        let start_date = NaiveDate::parse_from_str(date, "%Y-%m-%d")
+            .map_err(|_| ApiError::invalid_field("after", message))?;
         Ok(Self {
             start_date,
-            id: id.hyphenated().to_string(),
+            id: id.to_owned(),
         })
     }
 }

@@ -250,8 +250,11 @@ pub struct ListQuery {
     #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<i64>,
     /// The `next` of the previous page: the page right after it, found as fast on page 2,000 as
-    /// on page 2 and stable while activities are recorded (instead of `page`).
-    #[param(max_length = 60)]
+    /// on page 2 and stable while activities are recorded (instead of `page`: both together are
+    /// a 422).
+    #[param(
+        pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+    )]
     pub after: Option<String>,
 }
 
@@ -313,7 +316,10 @@ async fn list(
     let page = PageParams::new(q.page, q.per_page)?;
     let window = match q.after.as_deref() {
         Some(_) if q.page.is_some() => {
-            return Err(ApiError::bad_request("give page or after, not both"));
+            return Err(ApiError::invalid_field(
+                "after",
+                "give page or after, not both",
+            ));
         }
         Some(after) => query::Window::After(Some(query::Cursor::parse(after)?), page.per_page),
         None => query::Window::Page(page),

@@ -134,16 +134,27 @@ async fn keyset_pages_cover_every_match_once_while_activities_are_recorded(app: 
         0
     );
     // A cursor is the list's own or nothing; it does not mix with page numbers.
-    for bad in [
-        "after=yesterday",
-        "after=2027-03-01.not-an-id",
-        "after=2027-13-01.0193a0e2-0000-7000-8000-000000000000",
-        &format!("after={next}&page=2"),
+    // Not shaped like a cursor: 400; shaped like one but naming no day, or beside `page`: 422.
+    for (bad, status) in [
+        ("after=yesterday", StatusCode::BAD_REQUEST),
+        ("after=2027-03-01.not-an-id", StatusCode::BAD_REQUEST),
+        (
+            "after=2027-13-01.0193a0e2-0000-7000-8000-000000000000",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "after=2027-02-30.0193a0e2-0000-7000-8000-000000000000",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            &format!("after={next}&page=2"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
     ] {
         let r = app
             .get(&format!("/api/v1/activities?{bad}"), &unodc.access)
             .await;
-        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad}: {}", r.text);
+        assert_eq!(r.status, status, "{bad}: {}", r.text);
         assert_eq!(r.code(), "validation_failed");
     }
 }

@@ -304,6 +304,7 @@ fn filter(q: &ListQuery) -> Result<query::Filter, ApiError> {
     responses(
         (status = 200, description = "A page of activities", body = Page<Activity>),
         (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A cursor that names no day, or page and after together", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
     )
 )]

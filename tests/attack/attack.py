@@ -8,7 +8,8 @@
 Each run is bounded in examples; any failure fails the target. Reports go to target/attack/. A
 schemathesis run that fails is run once more on the same server and seed: a failure that comes back
 fails the target; one that does not is printed as flaky at the end (with the first run's failures),
-so timing on a busy CI machine is told apart from a finding, and neither goes unseen.
+so timing on a busy CI machine is told apart from a finding, and neither goes unseen. A known error
+of the tools themselves (TOOL_BUGS) in both runs is printed the same way and fails nothing.
 """
 
 import json
@@ -160,6 +161,17 @@ def schemathesis(server, principal, credentials):
     return result.returncode == 0, failures(report)
 
 
+# Errors of the tools themselves, not findings about the server: CPython 3.11.7's `ast` fails now
+# and then inside Hypothesis's description of a lambda while schemathesis builds coverage cases
+# (seen on GET /activities/export.csv, once in each of two runs of eight, each passing on rerun).
+TOOL_BUGS = ("AST constructor recursion depth mismatch",)
+
+
+def tool_bugs_only(why):
+    """Whether every problem of a run is a known tool error."""
+    return bool(why) and all(any(bug in w for bug in TOOL_BUGS) for w in why)
+
+
 def failures(report):
     """The failed and erred operations of a schemathesis JUnit report, with the first lines of why."""
     try:
@@ -223,6 +235,8 @@ def main():
                     passed, again = schemathesis(server, principal, credentials)
                     if passed:
                         flaky.append((f"schemathesis {backend} {principal}", first))
+                    elif tool_bugs_only(first) and tool_bugs_only(again):
+                        flaky.append((f"schemathesis {backend} {principal} (a tool error twice)", again))
                     else:
                         failed.append((f"schemathesis {backend} {principal}", again))
             # The fuzzer may have ended the admin's sessions, or locked the account with wrong

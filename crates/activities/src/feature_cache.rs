@@ -208,6 +208,7 @@ mod tests {
             partners: &[],
             start: day,
             end: day,
+            meaning: &[],
         }))
     }
 

@@ -937,6 +937,7 @@ fn recompute(conn: &mut DbConn, ids: &[&String]) -> QueryResult<Vec<(String, Fea
             partners: &l[4],
             start: r.9,
             end: r.10,
+            meaning: &[],
         })
         .collect();
     let features = icat_dedup::features_all(&inputs);

@@ -457,6 +457,7 @@ impl Data {
             partners: &self.partners,
             start: self.start_date,
             end: self.end_date,
+            meaning: &[],
         })
     }
 }

@@ -57,6 +57,7 @@ impl Synthetic {
             partners: &self.partners,
             start: self.start,
             end: self.end,
+            meaning: &[],
         })
     }
 }

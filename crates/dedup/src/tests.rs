@@ -35,6 +35,7 @@ impl Owned {
             partners: &self.partners,
             start: self.start,
             end: self.end,
+            meaning: &[],
         })
     }
 }

@@ -60,6 +60,26 @@ pub enum Language {
     Spanish,
 }
 
+impl Language {
+    /// The ISO 639-1 code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Language::English => "en",
+            Language::French => "fr",
+            Language::Spanish => "es",
+        }
+    }
+
+    /// The language's English name, as reasons read.
+    pub fn name(code: &str) -> &'static str {
+        match code {
+            "fr" => "French",
+            "es" => "Spanish",
+            _ => "English",
+        }
+    }
+}
+
 /// English, French or Spanish, by which language's stop words the text uses most (English on a
 /// tie: coordination's common language). Spanish needs three of its stop words: place names
 /// carry its articles into other languages' texts ("La Paz", "Los Angeles", "Las Vegas"), and on

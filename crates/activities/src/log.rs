@@ -334,7 +334,7 @@ pub fn check(
     agency_id: &str,
     data: &Data,
 ) -> Result<Vec<Match>, ApiError> {
-    let f = data.features(agency_id);
+    let f = data.features(agency_id, &cache.meaning(data));
     let keys = icat_dedup::band_keys(&f);
     let (_, mut found) = matches(conn, Reader::Cached(cache), &f, &keys, None, None)?;
     found.truncate(MATCHES_SHOWN);
@@ -348,7 +348,8 @@ pub fn matches_of(
     cache: &FeatureCache,
     activity: &Activity,
 ) -> Result<Vec<Match>, ApiError> {
-    let f = activity.data().features(&activity.agency_id);
+    let data = activity.data();
+    let f = data.features(&activity.agency_id, &cache.meaning(&data));
     let keys = icat_dedup::band_keys(&f);
     let dismissed = dismissed(conn, &activity.id)?;
     let mut found: Vec<Match> = matches(
@@ -586,7 +587,9 @@ pub fn load_unscored(
     icat_store::write(conn, |conn| {
         let mut written = 0;
         for (agency_id, data) in batch {
-            let f = data.features(agency_id);
+            // Without its sentence vector: the rebuild that follows a bulk load computes them all
+            // at once, outside this transaction.
+            let f = data.features(agency_id, &[]);
             let same_key = data.same_key();
             if same_activity(conn, agency_id, &same_key, None)?.is_some() {
                 continue;
@@ -627,8 +630,9 @@ pub fn score_new(
     cache: &FeatureCache,
     agency_id: &str,
     data: Data,
+    meaning: &[f32],
 ) -> Result<Scored, ApiError> {
-    let f = data.features(agency_id);
+    let f = data.features(agency_id, meaning);
     let keys = icat_dedup::band_keys(&f);
     let scored_at = icat_store::unseen_since();
     let found = matches(conn, Reader::Cached(cache), &f, &keys, None, None)?;
@@ -652,8 +656,9 @@ pub fn record(
     actor: &Actor,
     agency_id: &str,
     data: &Data,
+    meaning: &[f32],
 ) -> Result<(Activity, Vec<Match>), ApiError> {
-    let scored = score_new(conn, cache, agency_id, data.clone())?;
+    let scored = score_new(conn, cache, agency_id, data.clone(), meaning)?;
     icat_store::write(conn, |conn| write_scored(conn, actor, scored))
 }
 
@@ -729,7 +734,7 @@ pub fn update(
     expected_version: i32,
     data: &Data,
 ) -> Result<(Activity, Vec<Match>), ApiError> {
-    let f = data.features(&before.agency_id);
+    let f = data.features(&before.agency_id, &cache.meaning(data));
     let keys = icat_dedup::band_keys(&f);
     let same_key = data.same_key();
     let scored_at = icat_store::unseen_since();
@@ -897,7 +902,11 @@ fn each_stored_features(
 }
 
 /// The features of these activities computed afresh from their texts.
-fn recompute(conn: &mut DbConn, ids: &[&String]) -> QueryResult<Vec<(String, Features)>> {
+fn recompute(
+    conn: &mut DbConn,
+    ids: &[&String],
+    sentences: Option<&icat_embed::Encoder>,
+) -> QueryResult<Vec<(String, Features)>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -923,10 +932,16 @@ fn recompute(conn: &mut DbConn, ids: &[&String]) -> QueryResult<Vec<(String, Fea
         .iter()
         .map(|r| [list(&r.4), list(&r.5), list(&r.6), list(&r.7), list(&r.8)])
         .collect();
+    let texts: Vec<String> = rows
+        .iter()
+        .map(|r| icat_dedup::sentence(&r.2, &r.3))
+        .collect();
+    let meanings = sentences.map(|e| e.encode_all(&texts)).unwrap_or_default();
     let inputs: Vec<icat_dedup::Input<'_>> = rows
         .iter()
         .zip(&lists)
-        .map(|(r, l)| icat_dedup::Input {
+        .enumerate()
+        .map(|(i, (r, l))| icat_dedup::Input {
             agency: &r.1,
             title: &r.2,
             description: &r.3,
@@ -937,7 +952,7 @@ fn recompute(conn: &mut DbConn, ids: &[&String]) -> QueryResult<Vec<(String, Fea
             partners: &l[4],
             start: r.9,
             end: r.10,
-            meaning: &[],
+            meaning: meanings.get(i).map_or(&[], Vec::as_slice),
         })
         .collect();
     let features = icat_dedup::features_all(&inputs);
@@ -950,7 +965,10 @@ const REBUILD_SLICE: i64 = 5_000;
 /// Recomputes every activity's features, band keys and pairs from scratch (after a change of the
 /// engine or its weights). Reviews are kept: a pair dismissed as `not_duplicate` stays dismissed.
 /// Returns the number of activities and of pairs.
-pub fn rebuild(conn: &mut DbConn) -> Result<(usize, usize), ApiError> {
+pub fn rebuild(
+    conn: &mut DbConn,
+    sentences: Option<&icat_embed::Encoder>,
+) -> Result<(usize, usize), ApiError> {
     let started = std::time::Instant::now();
     let normaliser = icat_dedup::NORMALISER_VERSION.to_string();
     let current =
@@ -961,7 +979,14 @@ pub fn rebuild(conn: &mut DbConn) -> Result<(usize, usize), ApiError> {
     // streams by: (id, stored features if usable, else a hash of the stored JSON).
     let mut records: Vec<(String, Option<Features>, u64)> = Vec::new();
     each_stored_features(conn, |id, json| {
-        match current.then(|| serde_json::from_str(&json).ok()).flatten() {
+        // Features without a sentence vector get one where an encoder is at hand (after a bulk
+        // load, or once the first encoder is installed).
+        let usable = |f: &Features| !f.meaning.is_empty() || sentences.is_none();
+        match current
+            .then(|| serde_json::from_str::<Features>(&json).ok())
+            .flatten()
+            .filter(usable)
+        {
             Some(f) => records.push((id, Some(f), 0)),
             None => records.push((id, None, icat_dedup::text::hash(json.as_bytes()))),
         }
@@ -976,7 +1001,7 @@ pub fn rebuild(conn: &mut DbConn) -> Result<(usize, usize), ApiError> {
     let mut computed: std::collections::HashMap<String, Features> =
         std::collections::HashMap::new();
     for chunk in stale.chunks(usize::try_from(REBUILD_SLICE).unwrap_or(5_000)) {
-        computed.extend(recompute(conn, chunk)?);
+        computed.extend(recompute(conn, chunk, sentences)?);
     }
     let mut ids: Vec<String> = Vec::with_capacity(records.len());
     let mut features: Vec<Features> = Vec::with_capacity(records.len());

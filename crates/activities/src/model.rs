@@ -444,8 +444,9 @@ impl Data {
         icat_common::search::terms(&text).join(" ")
     }
 
-    /// The duplicate engine's view of the activity.
-    pub fn features(&self, agency_id: &str) -> icat_dedup::Features {
+    /// The duplicate engine's view of the activity, with its sentence vector (`meaning`, from
+    /// [`crate::FeatureCache::meaning`]; empty for none).
+    pub fn features(&self, agency_id: &str, meaning: &[f32]) -> icat_dedup::Features {
         icat_dedup::features(&icat_dedup::Input {
             agency: agency_id,
             title: &self.title,
@@ -457,7 +458,7 @@ impl Data {
             partners: &self.partners,
             start: self.start_date,
             end: self.end_date,
-            meaning: &[],
+            meaning,
         })
     }
 }
@@ -482,7 +483,9 @@ pub struct Match {
 /// One feature's contribution to a score.
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ReasonView {
-    /// title, description, countries, period, themes, sdg_targets, target_groups, partners, phase.
+    /// title, description, countries, period, themes, sdg_targets, target_groups, partners, phase,
+    /// meaning (the texts' sentence vectors, where the descriptions do not already share most
+    /// words).
     pub feature: String,
     /// 0..1.
     pub similarity: f64,

@@ -126,7 +126,8 @@ async fn record(
                 {
                     return Ok(stored);
                 }
-                let scored = log::score_new(conn, &cache, &agency_id, data)?;
+                let meaning = cache.meaning(&data);
+                let scored = log::score_new(conn, &cache, &agency_id, data, &meaning)?;
                 let (actor, user_id, key, hash) =
                     (user.actor(), user.id.clone(), key.clone(), hash.clone());
                 writer.write_together(conn, move |conn| {
@@ -499,6 +500,18 @@ async fn import(
     let cache = cache.into_inner();
     let (created, skipped) = db
         .run(move |conn| {
+            // The rows' sentence vectors, computed before the write turn, which they would
+            // otherwise hold for milliseconds each.
+            let meanings: Vec<Vec<f32>> = match cache.sentences() {
+                Some(encoder) if !dry_run => {
+                    let texts: Vec<String> = rows
+                        .iter()
+                        .map(|r| icat_dedup::sentence(&r.data.title, &r.data.description))
+                        .collect();
+                    encoder.encode_all(&texts)
+                }
+                _ => vec![Vec::new(); rows.len()],
+            };
             icat_store::write(conn, |conn| {
                 let mut errors = Vec::new();
                 let mut targets = Vec::with_capacity(rows.len());
@@ -517,7 +530,7 @@ async fn import(
                 }
                 let (mut created, mut skipped) = (0, 0);
                 let mut seen = std::collections::HashSet::new();
-                for (row, agency) in rows.iter().zip(&targets) {
+                for ((row, agency), meaning) in rows.iter().zip(&targets).zip(&meanings) {
                     let key = row.data.same_key();
                     if !seen.insert((agency.clone(), key.clone()))
                         || log::same_activity(conn, agency, &key, None)?.is_some()
@@ -526,7 +539,7 @@ async fn import(
                         continue;
                     }
                     if !dry_run {
-                        log::record(conn, &cache, &user.actor(), agency, &row.data)?;
+                        log::record(conn, &cache, &user.actor(), agency, &row.data, meaning)?;
                     }
                     created += 1;
                 }

@@ -61,6 +61,12 @@ impl Encoder {
         self.network.forward(&self.tokens(text))
     }
 
+    /// The vectors of many texts, on every core (rebuilds and imports).
+    pub fn encode_all(&self, texts: &[String]) -> Vec<Vec<f32>> {
+        use rayon::prelude::*;
+        texts.par_iter().map(|t| self.encode(t)).collect()
+    }
+
     /// The model's token ids of a text, with its begin and end markers.
     pub fn tokens(&self, text: &str) -> Vec<u32> {
         self.tokenizer.encode(text)

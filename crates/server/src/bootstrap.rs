@@ -10,6 +10,8 @@ use icat_auth::token::{TokenKeys, random_token};
 use icat_auth::users::{self, NewUser, Role};
 use icat_common::validate::Email;
 use icat_store::{Db, PoolOptions};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 /// What the running server shares with its handlers.
 #[derive(Clone)]
@@ -57,6 +59,36 @@ pub async fn open_database(settings: &Settings, purpose: Purpose) -> anyhow::Res
     Ok(db)
 }
 
+/// The sentence encoder of `settings.sentence_model`, loaded once per process and folder (the
+/// tests start many servers in one process; each would hold its own 80 MB).
+pub async fn sentences(settings: &Settings) -> anyhow::Result<Arc<icat_embed::Encoder>> {
+    static LOADED: Mutex<Vec<(String, Arc<icat_embed::Encoder>)>> = Mutex::new(Vec::new());
+    let folder = settings.sentence_model.clone();
+    if let Some((_, held)) = LOADED
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .find(|(f, _)| *f == folder)
+    {
+        return Ok(held.clone());
+    }
+    let path = folder.clone();
+    let encoder = tokio::task::spawn_blocking(move || icat_embed::Encoder::load(Path::new(&path)))
+        .await?
+        .with_context(|| {
+            format!(
+                "cannot load the sentence model from {folder} (ICAT_SENTENCE_MODEL): fetch it with \
+                 tools/model-data, which make run does"
+            )
+        })?;
+    let encoder = Arc::new(encoder);
+    LOADED
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push((folder, encoder.clone()));
+    Ok(encoder)
+}
+
 /// Everything `icat serve` needs before it takes requests.
 pub async fn prepare(settings: &Settings) -> anyhow::Result<State> {
     let db = open_database(settings, Purpose::Serve).await?;
@@ -84,9 +116,10 @@ pub async fn prepare(settings: &Settings) -> anyhow::Result<State> {
         settings.rate_limit_burst,
         settings.trusted_proxies.clone(),
     ));
-    let features = std::sync::Arc::new(icat_activities::FeatureCache::new(
-        settings.feature_cache_mb.saturating_mul(1 << 20),
-    ));
+    let features = Arc::new(
+        icat_activities::FeatureCache::new(settings.feature_cache_mb.saturating_mul(1 << 20))
+            .with_sentences(sentences(settings).await?),
+    );
     let state = State {
         db,
         auth,

@@ -25,6 +25,9 @@ pub struct Settings {
     /// Megabytes of activities' features kept in memory for duplicate checks (0: none).
     /// Env: `ICAT_FEATURE_CACHE_MB`.
     pub feature_cache_mb: u64,
+    /// The folder of the sentence model (`sp.model` and `weights.npz`, fetched by
+    /// `tools/model-data`), read once at start. Env: `ICAT_SENTENCE_MODEL`.
+    pub sentence_model: String,
     /// Database connections in the pool. Env: `ICAT_DB_POOL_SIZE`.
     pub db_pool_size: u32,
     /// Milliseconds one PostgreSQL statement of a request may run before it is cancelled (503);
@@ -55,6 +58,7 @@ impl Default for Settings {
             log: "info".into(),
             hash_concurrency: 2,
             feature_cache_mb: 64,
+            sentence_model: "target/model/usem3".into(),
             db_pool_size: 16,
             statement_timeout_ms: 4000,
             workers: 0,
@@ -95,6 +99,7 @@ impl Settings {
         set(&mut self.bind, "ICAT_BIND");
         set(&mut self.log_format, "ICAT_LOG_FORMAT");
         set(&mut self.log, "ICAT_LOG");
+        set(&mut self.sentence_model, "ICAT_SENTENCE_MODEL");
         if let Some(v) = var("ICAT_JWT_SECRET").filter(|v| !v.is_empty()) {
             self.jwt_secret = Some(v);
         }

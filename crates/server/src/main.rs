@@ -81,8 +81,11 @@ async fn main() -> anyhow::Result<()> {
             command: DedupCommand::Rebuild,
         } => {
             let db = bootstrap::open_database(&settings, bootstrap::Purpose::Batch).await?;
+            let sentences = bootstrap::sentences(&settings).await?;
             let started = std::time::Instant::now();
-            let (activities, pairs) = db.run(icat_activities::rebuild).await?;
+            let (activities, pairs) = db
+                .run(move |conn| icat_activities::rebuild(conn, Some(&sentences)))
+                .await?;
             println!(
                 "Rebuilt {pairs} pairs over {activities} activities in {:.2} s.",
                 started.elapsed().as_secs_f64()
@@ -112,6 +115,7 @@ async fn main() -> anyhow::Result<()> {
             icat_server::seed::run(
                 &db,
                 &hasher,
+                Some(bootstrap::sentences(&settings).await?),
                 icat_server::seed::Plan {
                     activities,
                     agencies,

@@ -23,7 +23,12 @@ pub struct Plan {
 }
 
 /// Seeds the database and prints what it did.
-pub async fn run(db: &Db, hasher: &icat_auth::password::Hasher, plan: Plan) -> anyhow::Result<()> {
+pub async fn run(
+    db: &Db,
+    hasher: &icat_auth::password::Hasher,
+    sentences: Option<std::sync::Arc<icat_embed::Encoder>>,
+    plan: Plan,
+) -> anyhow::Result<()> {
     let started = Instant::now();
     let wanted = plan.agencies;
     let agency_ids: Vec<String> = db
@@ -137,7 +142,9 @@ pub async fn run(db: &Db, hasher: &icat_auth::password::Hasher, plan: Plan) -> a
         started.elapsed().as_secs_f64()
     );
     let scoring = Instant::now();
-    let (activities, pairs) = db.run(icat_activities::rebuild).await?;
+    let (activities, pairs) = db
+        .run(move |conn| icat_activities::rebuild(conn, sentences.as_deref()))
+        .await?;
     println!(
         "scored: {pairs} pairs over {activities} activities in {:.1} s",
         scoring.elapsed().as_secs_f64()

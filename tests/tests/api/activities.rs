@@ -861,19 +861,11 @@ async fn reviews_settle_pairs_for_good(app: &TestApp) {
     );
     assert_eq!(app.audit_count("review", "success").await, 1);
     // A rebuild recomputes the pairs and keeps the verdict.
-    let (activities, pairs) = app
-        .db
-        .run(icat_activities::rebuild)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let (activities, pairs) = app.rebuild().await;
     assert_eq!(activities, 2);
     assert!(pairs >= 1);
     // The second rebuild keeps the stored features (same normaliser) and finds the same pairs.
-    let again = app
-        .db
-        .run(icat_activities::rebuild)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let again = app.rebuild().await;
     assert_eq!(again, (activities, pairs));
     assert_eq!(
         app.get("/api/v1/reports/duplicates", &iom.access)
@@ -979,8 +971,7 @@ async fn overlaps_are_reported_by_country_and_theme_with_reasons(app: &TestApp) 
         &app.get("/api/v1/reports/duplicates?level=overlap", &iom.access)
             .await,
     );
-    let rebuilt = app.db.run(icat_activities::log::rebuild).await;
-    assert_eq!(rebuilt.ok(), Some((2, 1)));
+    assert_eq!(app.rebuild().await, (2, 1));
     check(
         &app.get("/api/v1/reports/duplicates?level=overlap", &iom.access)
             .await,
@@ -1012,8 +1003,7 @@ async fn overlaps_are_reported_by_country_and_theme_with_reasons(app: &TestApp) 
         })
         .await;
     assert_eq!(broken.ok(), Some(1));
-    let rebuilt = app.db.run(icat_activities::log::rebuild).await;
-    assert_eq!(rebuilt.ok(), Some((2, 1)));
+    assert_eq!(app.rebuild().await, (2, 1));
     assert_eq!(
         features_of(damaged).await.ok(),
         good,

@@ -10,6 +10,7 @@ on_both_backends!(
     the_rebuild_estimates_the_model_that_every_path_scores_with,
     reviews_change_the_scores_of_similar_pairs_after_a_rebuild,
     a_spanish_record_meets_its_english_twin,
+    a_french_rewording_is_seen_through_its_meaning,
 );
 
 const SUBJECTS: [&str; 10] = [
@@ -95,10 +96,7 @@ fn score_of(matches: &Value, id: &str) -> Option<f64> {
 }
 
 async fn rebuild(app: &TestApp) {
-    app.db
-        .run(icat_activities::rebuild)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    app.rebuild().await;
 }
 
 async fn model(app: &TestApp, admin: &Session) -> Value {
@@ -117,7 +115,7 @@ async fn the_rebuild_estimates_the_model_that_every_path_scores_with(app: &TestA
     assert_eq!(shipped["source"], "shipped");
     assert_eq!(shipped["duplicate_at"], 0.9);
     assert_eq!(shipped["possible_at"], 0.5);
-    assert_eq!(shipped["comparisons"].as_array().map(Vec::len), Some(9));
+    assert_eq!(shipped["comparisons"].as_array().map(Vec::len), Some(10));
     assert!(shipped["estimated_at"].is_null());
     let editor = app.user("editor", Some("UNODC")).await;
     let denied = app
@@ -332,4 +330,62 @@ async fn a_spanish_record_meets_its_english_twin(app: &TestApp) {
         "{}",
         checked.text
     );
+}
+
+/// The `meaning` reason of the match with `id` among `matches`.
+fn meaning_of(matches: &Value, id: &str) -> Option<Value> {
+    matches
+        .as_array()?
+        .iter()
+        .find(|m| m["activity_id"] == id)?["reasons"]
+        .as_array()?
+        .iter()
+        .find(|r| r["feature"] == "meaning")
+        .cloned()
+}
+
+async fn a_french_rewording_is_seen_through_its_meaning(app: &TestApp) {
+    let admin = app.admin().await;
+    let (agencies, iom) = agencies(app).await;
+    log(app, &admin, &agencies).await;
+    let english = record(
+        app,
+        &admin,
+        &body(
+            &agencies[0],
+            "Getting children out of work on fishing boats",
+            "Boys who work on fishing boats are taken back to their families and to school, \
+             and the boat owners are prosecuted.",
+        ),
+    )
+    .await;
+    let english_id = english["activity"]["id"].as_str().unwrap_or_default();
+    app.rebuild().await;
+    // The same work in French, in words that share nothing with the English ones.
+    let french = body(
+        &iom,
+        "Retirer les enfants du travail sur les bateaux de pêche",
+        "Les garçons qui travaillent sur les bateaux de pêche retrouvent leur famille et \
+         l'école, et les propriétaires des bateaux sont poursuivis en justice.",
+    );
+    let checked = app
+        .post("/api/v1/activities/check", &admin.access, &french)
+        .await;
+    assert_eq!(checked.status, StatusCode::OK, "{}", checked.text);
+    let meaning = meaning_of(&checked.body["possible_duplicates"], english_id)
+        .unwrap_or_else(|| panic!("no meaning reason for the English twin: {}", checked.text));
+    assert!(meaning["similarity"].as_f64() >= Some(0.75), "{meaning}");
+    assert!(meaning["weight"].as_f64() > Some(0.0), "{meaning}");
+    assert!(
+        meaning["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("French and English")),
+        "{meaning}"
+    );
+    // Recording gives the same reason (the vector is computed alike on every path), and the
+    // match outranks every piece of the log's different work.
+    let recorded = record(app, &admin, &french).await;
+    let matches = &recorded["possible_duplicates"];
+    assert_eq!(meaning_of(matches, english_id), Some(meaning), "{recorded}");
+    assert_eq!(matches[0]["activity_id"], english_id, "{recorded}");
 }

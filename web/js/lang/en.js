@@ -191,6 +191,7 @@ export const en = {
   'feature.target_groups': 'Target groups',
   'feature.partners': 'Partners',
   'feature.phase': 'Phase',
+  'feature.meaning': 'Meaning',
   import_title: 'Import activities from CSV',
   import_lead: 'Preview first: nothing is saved until you import, and a file with an invalid row saves nothing.',
   import_columns: 'Columns, by header name, in any order:',

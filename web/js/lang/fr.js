@@ -191,6 +191,7 @@ export const fr = {
   'feature.target_groups': 'Groupes cibles',
   'feature.partners': 'Partenaires',
   'feature.phase': 'Phase',
+  'feature.meaning': 'Sens',
   import_title: 'Importer des activités depuis un CSV',
   import_lead: 'Prévisualisez d’abord : rien n’est enregistré avant l’import, et un fichier contenant une ligne invalide n’enregistre rien.',
   import_columns: 'Colonnes, par nom d’en-tête, dans n’importe quel ordre :',

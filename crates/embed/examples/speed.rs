@@ -31,6 +31,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::hint::black_box(encoder.encode(text));
     }
     let took = started.elapsed().as_secs_f64();
+    let started = std::time::Instant::now();
+    let batched = encoder.encode_all(&texts);
+    let batch_took = started.elapsed().as_secs_f64();
+    let worst = texts
+        .iter()
+        .zip(&batched)
+        .map(|(t, v)| icat_embed::cosine(&encoder.encode(t), v))
+        .fold(1.0_f32, f32::min);
+    println!(
+        "in batches on every core: {:.2} ms a text (lowest cosine to one by one {worst})",
+        batch_took * 1e3 / texts.len() as f64
+    );
     println!(
         "{} texts, {:.1} tokens each: {:.2} ms a text",
         texts.len(),

@@ -156,10 +156,29 @@ impl Network {
         }
     }
 
-    pub(crate) fn forward(&self, ids: &[u32]) -> Vec<f32> {
-        let n = ids.len().max(1);
+    /// The vectors of several texts' token ids, run as one batch: the tokens of all of them pass
+    /// each layer together (one matrix product per layer streams each weight matrix once for the
+    /// batch), and the n-gram windows stop at each text's edges.
+    pub(crate) fn forward(&self, texts: &[Vec<u32>]) -> Vec<Vec<f32>> {
+        // A text of no tokens reads as the unknown token (none comes from the tokenizer).
+        let texts: Vec<&[u32]> = texts
+            .iter()
+            .map(|ids| {
+                if ids.is_empty() {
+                    &[0][..]
+                } else {
+                    ids.as_slice()
+                }
+            })
+            .collect();
+        let mut segments = Vec::with_capacity(texts.len());
+        let mut n = 0;
+        for ids in &texts {
+            segments.push((n, ids.len()));
+            n += ids.len();
+        }
         let mut features = Array2::<f32>::zeros((n, FEATURES));
-        for (t, &id) in ids.iter().enumerate() {
+        for (t, &id) in texts.iter().flat_map(|ids| ids.iter()).enumerate() {
             // An id past the table (none in this vocabulary) reads as the unknown token.
             let id = if (id as usize) < self.rows {
                 id as usize
@@ -184,11 +203,11 @@ impl Network {
         );
         for (i, branch) in self.branches.iter().enumerate() {
             let input = x.slice_axis(Axis(1), Slice::from(i * BRANCH..(i + 1) * BRANCH));
-            let mut h = windows(input, branch.width, branch.left).dot(&branch.w1);
+            let mut h = windows(input, branch.width, branch.left, &segments).dot(&branch.w1);
             h += &branch.b1;
             h.mapv_inplace(|v| v.max(0.0));
             h += &input;
-            let mut out = windows(h.view(), branch.width, branch.left).dot(&branch.w2);
+            let mut out = windows(h.view(), branch.width, branch.left, &segments).dot(&branch.w2);
             out += &branch.b2;
             out.mapv_inplace(|v| v.max(0.0));
             out += &h;
@@ -198,33 +217,61 @@ impl Network {
                 .assign(&out);
         }
         layer_norm(&mut features, &self.gain, &self.shift, self.eps);
-        // The sum commutes with the linear pooling layer: project the sum, not every token.
-        let count = n as f32;
-        let mut mean = features.sum_axis(Axis(0)).dot(&self.pool);
-        mean.scaled_add(count, &self.pool_bias);
-        mean /= count.sqrt();
+        // The sum commutes with the linear pooling layer: project each text's sum, not every
+        // token.
+        let mut sums = Array2::<f32>::zeros((segments.len(), FEATURES));
+        for (row, &(start, len)) in sums.rows_mut().into_iter().zip(&segments) {
+            let mut row = row;
+            row.assign(
+                &features
+                    .slice_axis(Axis(0), Slice::from(start..start + len))
+                    .sum_axis(Axis(0)),
+            );
+        }
+        let mut mean = sums.dot(&self.pool);
+        for (mut row, &(_, len)) in mean.rows_mut().into_iter().zip(&segments) {
+            let count = len as f32;
+            row.scaled_add(count, &self.pool_bias);
+            row /= count.sqrt();
+        }
         let relu = |v: f32| v.max(0.0);
         let y0 = mean.dot(&self.d0).mapv(relu);
         let y1 = (mean.dot(&self.p1) + y0.dot(&self.d1)).mapv(relu);
         let y2 = y1.dot(&self.d2).mapv(relu);
         let z = (y1.dot(&self.p3) + y2.dot(&self.d3)).mapv(f32::tanh);
-        let norm = z.dot(&z).max(self.eps).sqrt();
-        (z / norm).to_vec()
+        z.rows()
+            .into_iter()
+            .map(|row| {
+                let norm = row.dot(&row).max(self.eps).sqrt();
+                row.iter().map(|v| v / norm).collect()
+            })
+            .collect()
     }
 }
 
-/// Row t: the rows t - left .. t - left + width of `input`, side by side, zeros outside the text.
-fn windows(input: ArrayView2<f32>, width: usize, left: usize) -> Array2<f32> {
+/// Row t: the rows t - left .. t - left + width of `input`, side by side, zeros outside t's own
+/// text (`segments`: each text's first row and length).
+fn windows(
+    input: ArrayView2<f32>,
+    width: usize,
+    left: usize,
+    segments: &[(usize, usize)],
+) -> Array2<f32> {
     let (n, d) = input.dim();
     let mut out = Array2::<f32>::zeros((n, width * d));
-    for t in 0..n {
-        for k in 0..width {
-            let Some(source) = (t + k).checked_sub(left).filter(|&s| s < n) else {
-                continue;
-            };
-            out.row_mut(t)
-                .slice_axis_mut(Axis(0), Slice::from(k * d..(k + 1) * d))
-                .assign(&input.row(source));
+    for &(start, len) in segments {
+        for t in start..start + len {
+            for k in 0..width {
+                let Some(source) = (t + k)
+                    .checked_sub(left)
+                    .filter(|&s| s >= start && s < start + len)
+                else {
+                    continue;
+                };
+                out.row_mut(t)
+                    .slice_axis_mut(Axis(0), Slice::from(k * d..(k + 1) * d))
+                    .assign(&input.row(source));
+            }
         }
     }
     out

@@ -978,17 +978,23 @@ pub fn rebuild(
     // computed again from the texts and rewritten where they changed. Each row is parsed as it
     // streams by: (id, stored features if usable, else a hash of the stored JSON).
     let mut records: Vec<(String, Option<Features>, u64)> = Vec::new();
+    // Features that lack only their sentence vector (after a bulk load, or once the first encoder
+    // is installed) get one where an encoder is at hand; their band keys stand as they are.
+    let mut vector_only: std::collections::HashSet<String> = std::collections::HashSet::new();
     each_stored_features(conn, |id, json| {
-        // Features without a sentence vector get one where an encoder is at hand (after a bulk
-        // load, or once the first encoder is installed).
-        let usable = |f: &Features| !f.meaning.is_empty() || sentences.is_none();
         match current
             .then(|| serde_json::from_str::<Features>(&json).ok())
             .flatten()
-            .filter(usable)
         {
-            Some(f) => records.push((id, Some(f), 0)),
-            None => records.push((id, None, icat_dedup::text::hash(json.as_bytes()))),
+            Some(f) if !f.meaning.is_empty() || sentences.is_none() => {
+                records.push((id, Some(f), 0));
+            }
+            parsed => {
+                if parsed.is_some() {
+                    vector_only.insert(id.clone());
+                }
+                records.push((id, None, icat_dedup::text::hash(json.as_bytes())));
+            }
         }
     })?;
     // Id order, so that the same log always gives the same pairs.
@@ -1069,7 +1075,9 @@ pub fn rebuild(
                 diesel::update(activities::table.find(id))
                     .set(activities::features.eq(&json))
                     .execute(conn)?;
-                replace_bands(conn, id, &icat_dedup::band_keys(f))?;
+                if !vector_only.contains(id) {
+                    replace_bands(conn, id, &icat_dedup::band_keys(f))?;
+                }
             }
             // A new generation with the model, so that every server scores with it.
             feature_cache::store_model(conn, &model)?;

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""`make attack`: outside tools against a real server, on SQLite and (with ICAT_TEST_PG_URL) PostgreSQL.
+"""`make attack`: outside tools against a real server, on SQLite and (with ICAT_TEST_PG_URL) PostgreSQL
+at once, each backend with its own server and tools.
 
 - schemathesis runs every check (`--checks all`) over every phase, stateful included, against the
   served OpenAPI document: once anonymous, then signed in as an admin, an editor and a viewer;
@@ -12,6 +13,7 @@ so timing on a busy CI machine is told apart from a finding, and neither goes un
 of the tools themselves (TOOL_BUGS) in both runs is printed the same way and fails nothing.
 """
 
+import concurrent.futures
 import json
 import os
 import shutil
@@ -218,45 +220,54 @@ def sqlmap(server, token):
     return clean
 
 
+def attack(backend, failed, flaky):
+    """Every schemathesis principal, then sqlmap, against one backend's server."""
+    server = Server(backend)
+    try:
+        admin_token, users = prepare(server.base)
+        # The admin last: its run may change the other accounts (roles, agencies, active).
+        for principal, credentials in (("anonymous", None), ("viewer", users["viewer"]),
+                                       ("editor", users["editor"]), ("admin", users["admin"])):
+            passed, first = schemathesis(server, principal, credentials)
+            if not passed:
+                print(f"\n--- schemathesis {backend} {principal} failed; once more ---", flush=True)
+                passed, again = schemathesis(server, principal, credentials)
+                if passed:
+                    flaky.append((f"schemathesis {backend} {principal}", first))
+                elif tool_bugs_only(first) and tool_bugs_only(again):
+                    flaky.append((f"schemathesis {backend} {principal} (a tool error twice)", again))
+                else:
+                    failed.append((f"schemathesis {backend} {principal}", again))
+        # The fuzzer may have ended the admin's sessions, or locked the account with wrong
+        # passwords (429 + Retry-After): sign in again for sqlmap, waiting if need be.
+        for _ in range(6):
+            status, tokens = call(server.base, "POST", "/api/v1/auth/login", {"email": ADMIN[0], "password": ADMIN[1]})
+            if status != 429:
+                break
+            time.sleep(60)
+        if not sqlmap(server, tokens.get("access_token", admin_token)):
+            failed.append((f"sqlmap {backend}", []))
+    except Exception:
+        print(server.stop()[-6000:])
+        raise
+    log = server.stop()
+    if server.process.returncode not in (0, -15):
+        failed.append((f"server exited with {server.process.returncode} on {backend}", []))
+    if "panicked" in log:
+        failed.append((f"server panicked on {backend}", []))
+        print(log[-4000:])
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     backends = ["sqlite"] + (["postgres"] if os.environ.get("ICAT_TEST_PG_URL") else [])
     failed, flaky = [], []
-    for backend in backends:
-        server = Server(backend)
-        try:
-            admin_token, users = prepare(server.base)
-            # The admin last: its run may change the other accounts (roles, agencies, active).
-            for principal, credentials in (("anonymous", None), ("viewer", users["viewer"]),
-                                           ("editor", users["editor"]), ("admin", users["admin"])):
-                passed, first = schemathesis(server, principal, credentials)
-                if not passed:
-                    print(f"\n--- schemathesis {backend} {principal} failed; once more ---", flush=True)
-                    passed, again = schemathesis(server, principal, credentials)
-                    if passed:
-                        flaky.append((f"schemathesis {backend} {principal}", first))
-                    elif tool_bugs_only(first) and tool_bugs_only(again):
-                        flaky.append((f"schemathesis {backend} {principal} (a tool error twice)", again))
-                    else:
-                        failed.append((f"schemathesis {backend} {principal}", again))
-            # The fuzzer may have ended the admin's sessions, or locked the account with wrong
-            # passwords (429 + Retry-After): sign in again for sqlmap, waiting if need be.
-            for _ in range(6):
-                status, tokens = call(server.base, "POST", "/api/v1/auth/login", {"email": ADMIN[0], "password": ADMIN[1]})
-                if status != 429:
-                    break
-                time.sleep(60)
-            if not sqlmap(server, tokens.get("access_token", admin_token)):
-                failed.append((f"sqlmap {backend}", []))
-        except Exception:
-            print(server.stop()[-6000:])
-            raise
-        log = server.stop()
-        if server.process.returncode not in (0, -15):
-            failed.append((f"server exited with {server.process.returncode} on {backend}", []))
-        if "panicked" in log:
-            failed.append((f"server panicked on {backend}", []))
-            print(log[-4000:])
+    # The backends are attacked at once, each by its own tools against its own server: the tools'
+    # clients, not the servers, keep the cores busy, and one after the other took most of CI's time.
+    # Their output interleaves; every failure is printed again at the end.
+    with concurrent.futures.ThreadPoolExecutor(len(backends)) as pool:
+        for done in [pool.submit(attack, backend, failed, flaky) for backend in backends]:
+            done.result()
     # Printed last, where a CI log's tail shows it.
     for title, why in flaky:
         print(f"\nFLAKY (failed, then passed on the same seed): {title}\n  " + "\n  ".join(why or ["(no detail)"]))

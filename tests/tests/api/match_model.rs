@@ -294,23 +294,33 @@ async fn reviews_change_the_scores_of_similar_pairs_after_a_rebuild(app: &TestAp
     );
 }
 
-async fn a_spanish_record_meets_its_english_twin(app: &TestApp) {
+/// The log, then one English activity by UNODC, then a rebuild: the admin's session, IOM's id
+/// (which records the twins) and the English activity's id.
+async fn english_original(
+    app: &TestApp,
+    title: &str,
+    description: &str,
+) -> (Session, String, String) {
     let admin = app.admin().await;
     let (agencies, iom) = agencies(app).await;
     log(app, &admin, &agencies).await;
-    let english = record(
+    let english = record(app, &admin, &body(&agencies[0], title, description)).await;
+    let english_id = english["activity"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    app.rebuild().await;
+    (admin, iom, english_id)
+}
+
+async fn a_spanish_record_meets_its_english_twin(app: &TestApp) {
+    let (admin, iom, english_id) = english_original(
         app,
-        &admin,
-        &body(
-            &agencies[0],
-            "Training of border police on identifying child victims of trafficking",
-            "Workshops for border police and immigration officers on the identification of \
-             children who are victims of trafficking and on their referral to protection services.",
-        ),
+        "Training of border police on identifying child victims of trafficking",
+        "Workshops for border police and immigration officers on the identification of \
+         children who are victims of trafficking and on their referral to protection services.",
     )
     .await;
-    let english_id = english["activity"]["id"].as_str().unwrap_or_default();
-    rebuild(app).await;
     let spanish = body(
         &iom,
         "Capacitación de la policía de fronteras sobre la identificación de niños víctimas de trata",
@@ -345,22 +355,14 @@ fn meaning_of(matches: &Value, id: &str) -> Option<Value> {
 }
 
 async fn a_french_rewording_is_seen_through_its_meaning(app: &TestApp) {
-    let admin = app.admin().await;
-    let (agencies, iom) = agencies(app).await;
-    log(app, &admin, &agencies).await;
-    let english = record(
+    let (admin, iom, english_id) = english_original(
         app,
-        &admin,
-        &body(
-            &agencies[0],
-            "Getting children out of work on fishing boats",
-            "Boys who work on fishing boats are taken back to their families and to school, \
-             and the boat owners are prosecuted.",
-        ),
+        "Getting children out of work on fishing boats",
+        "Boys who work on fishing boats are taken back to their families and to school, and the \
+         boat owners are prosecuted.",
     )
     .await;
-    let english_id = english["activity"]["id"].as_str().unwrap_or_default();
-    app.rebuild().await;
+    let english_id = english_id.as_str();
     // The same work in French, in words that share nothing with the English ones.
     let french = body(
         &iom,

@@ -349,7 +349,16 @@ pub fn matches_of(
     activity: &Activity,
 ) -> Result<Vec<Match>, ApiError> {
     let data = activity.data();
-    let f = data.features(&activity.agency_id, &cache.meaning(&data));
+    // The activity's stored vector where it has one (stored with the text it reads now): a view
+    // computes none.
+    let stored = cache.features(conn, vec![activity.id.clone()])?.1;
+    let f = match stored.first().filter(|(_, s)| !s.meaning.is_empty()) {
+        Some((_, s)) => icat_dedup::Features {
+            meaning: s.meaning.clone(),
+            ..data.features(&activity.agency_id, &[])
+        },
+        None => data.features(&activity.agency_id, &cache.meaning(&data)),
+    };
     let keys = icat_dedup::band_keys(&f);
     let dismissed = dismissed(conn, &activity.id)?;
     let mut found: Vec<Match> = matches(

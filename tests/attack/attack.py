@@ -184,7 +184,8 @@ def failures(report):
     for case in root.iter("testcase"):
         for problem in list(case.findall("failure")) + list(case.findall("error")):
             text = (problem.get("message") or "") + "\n" + (problem.text or "")
-            lines = [line for line in text.strip().splitlines() if line.strip()][:12]
+            # Lines cut at 300 characters: a tool's traceback can quote a whole source file in one.
+            lines = [line[:300] for line in text.strip().splitlines() if line.strip()][:12]
             found.append(f"{case.get('name')}:\n    " + "\n    ".join(lines))
     return found
 

@@ -1078,14 +1078,38 @@ pub fn rebuild(
         icat_store::write(conn, |conn| {
             // Features and band keys change only when the normaliser does; after a change of weights
             // alone, none of them is rewritten.
-            for &i in &rewrite {
-                let (id, f) = (&ids[i], &features[i]);
-                let json = to_json(f);
-                diesel::update(activities::table.find(id))
-                    .set(activities::features.eq(&json))
-                    .execute(conn)?;
-                if !vector_only.contains(id) {
-                    replace_bands(conn, id, &icat_dedup::band_keys(f))?;
+            // On PostgreSQL a thousand rows a statement: one round trip a row took 204 s for
+            // 100,000 (SQLite, in process, takes 6 s row by row).
+            for chunk in rewrite.chunks(1_000) {
+                let rows: Vec<(&String, String)> = chunk
+                    .iter()
+                    .map(|&i| (&ids[i], to_json(&features[i])))
+                    .collect();
+                match conn {
+                    DbConn::Pg(pg) => {
+                        let (keys, values): (Vec<&String>, Vec<&String>) =
+                            rows.iter().map(|(id, json)| (*id, json)).unzip();
+                        diesel::sql_query(
+                            "UPDATE activities SET features = v.features \
+                             FROM unnest($1::text[], $2::text[]) AS v(id, features) \
+                             WHERE activities.id = v.id",
+                        )
+                        .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(keys)
+                        .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(values)
+                        .execute(pg)?;
+                    }
+                    DbConn::Sqlite(_) => {
+                        for (id, json) in &rows {
+                            diesel::update(activities::table.find(*id))
+                                .set(activities::features.eq(json))
+                                .execute(conn)?;
+                        }
+                    }
+                }
+                for &i in chunk {
+                    if !vector_only.contains(&ids[i]) {
+                        replace_bands(conn, &ids[i], &icat_dedup::band_keys(&features[i]))?;
+                    }
                 }
             }
             // A new generation with the model, so that every server scores with it.

@@ -134,7 +134,7 @@ fn sorted(list: &[String]) -> Vec<String> {
 
 /// Normalises an activity for comparison.
 pub fn features(input: &Input<'_>) -> Features {
-    let text = format!("{}\n{}", input.title, input.description);
+    let text = sentence(input.title, input.description);
     Features {
         agency: input.agency.to_owned(),
         title: text::stem_set(input.title),

@@ -61,3 +61,33 @@ fn vectors_match_the_reference_implementation() {
     let unrelated = encoder.encode(&cases[16].text);
     assert!(cosine(&first, &spanish_twin) > 0.6 && cosine(&first, &unrelated) < 0.3);
 }
+
+#[test]
+fn a_missing_or_damaged_model_is_refused_at_load() {
+    let folder = std::env::temp_dir().join(format!("icat-embed-{}", std::process::id()));
+    std::fs::create_dir_all(&folder).unwrap_or_else(|e| panic!("{e}"));
+    // No files: the error names the file it could not read.
+    let missing = Encoder::load(&folder)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(missing.contains("sp.model"), "{missing}");
+    // The real tokenizer beside weights that are not an archive: refused, not loaded half.
+    let real = model_folder();
+    std::fs::copy(real.join("sp.model"), folder.join("sp.model")).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(folder.join("weights.npz"), b"not a zip archive")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let damaged = Encoder::load(&folder)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(damaged.contains("weights are malformed"), "{damaged}");
+    // A tokenizer that is not a SentencePiece model.
+    std::fs::write(folder.join("sp.model"), [0xff_u8; 64]).unwrap_or_else(|e| panic!("{e}"));
+    let garbled = Encoder::load(&folder)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(garbled.contains("sentence model is malformed"), "{garbled}");
+    let _ = std::fs::remove_dir_all(&folder);
+}

@@ -202,6 +202,10 @@ def http_classes(server, backend):
         ("participation report", "/api/v1/reports/participation", admin),
         ("focal-point coverage report", "/api/v1/reports/focal-point-coverage", admin),
         ("activity list, one client", "/api/v1/activities?per_page=50", editor),
+        ("duplicate report, first page", "/api/v1/reports/duplicates", admin),
+        ("overlap view, first page", "/api/v1/reports/duplicates?level=overlap", admin),
+        ("duplicate report csv (all)", "/api/v1/reports/duplicates?format=csv", admin),
+        ("overlap view csv (all)", "/api/v1/reports/duplicates?level=overlap&format=csv", admin),
     ):
         rows.append(single(server, backend, name, path, who))
     deep = json.loads(get(server, "/api/v1/activities?per_page=50&page=1000", editor))["next"]
@@ -214,7 +218,7 @@ def http_classes(server, backend):
         ("directory by text", "/api/v1/focal-points?q=focal", 32),
         ("activity list page of 50, filtered", "/api/v1/activities?country=NG&theme=prevention&per_page=50", 16),
         ("activity list page of 50, search", "/api/v1/activities?q=training%20judges&per_page=50", 16),
-        ("duplicate report", "/api/v1/reports/duplicates", 2),
+        ("duplicate report, first page", "/api/v1/reports/duplicates", 2),
     ):
         rows.append(measure(server, backend, name, conns, {"BENCH_PATH": path, **token}))
     rows.append(measure(server, backend, "record activity (duplicate check)", 16, token, script="bench/record.lua"))

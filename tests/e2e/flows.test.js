@@ -500,6 +500,40 @@ for (const backend of backends) {
       await page.context().close();
     });
 
+    test('the overlap view groups work by country and theme, shows the closest pairs and links to the rest', async () => {
+      // Different work of three agencies in one country, theme and period: every cross-agency pair
+      // is an overlap, all in the group "TZ partnerships" (Tanzania · Partnerships).
+      const works = [
+        ['unodc', 'Case management software for prosecutors', 'A case tracking system for the prosecution service.'],
+        ['unodc', 'Study visit of judges to regional courts', 'Exchange of practice on sentencing in trafficking cases.'],
+        ['ilo', 'Fair recruitment campaign in fishing villages', 'Radio spots and village meetings on recruitment fees.'],
+        ['ilo', 'Labour inspectorate data system', 'Digital records for labour inspections of plantations.'],
+      ];
+      let recorded = 0;
+      for (const [who, title, description] of works) {
+        const session = await api.login(users[who].email, PASSWORD);
+        const r = await api.call('POST', '/api/v1/activities', {
+          title, description, countries: ['TZ'], themes: ['partnerships'], start_date: '2029-01-01', end_date: '2029-12-31',
+        }, session);
+        assert.equal(r.status, 201, JSON.stringify(r.data));
+        recorded += 1;
+      }
+      assert.equal(recorded, 4);
+      const page = await newPage(browser, server.base);
+      await signIn(page, users.unodc.email);
+      await visit(page, '#/duplicates?level=overlap&status=all', 'Duplicate report');
+      const group = page.locator('.cluster', { hasText: 'Tanzania · Partnerships' });
+      await group.waitFor();
+      // Two UNODC x two ILO activities: four pairs, the three closest shown.
+      assert.match(await group.textContent(), /The 3 closest pairs of 4\./);
+      assert.equal(await group.locator('.pair').count(), 3);
+      await assertClean(page, '22-overlap-groups');
+      await group.locator('a:has-text("All activities in")').click();
+      await page.waitForFunction(() => location.hash.startsWith('#/activities') && location.hash.includes('country=TZ') && location.hash.includes('theme=partnerships'));
+      await page.waitForSelector('text=4 results');
+      await page.context().close();
+    });
+
     test('the activity list pages on with the cursor and back by number', async () => {
       const unodc = await api.login(users.unodc.email, PASSWORD);
       for (let day = 1; day <= 27; day += 1) {

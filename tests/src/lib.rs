@@ -282,10 +282,17 @@ impl TestApp {
             .unwrap_or_else(|e| panic!("{e}"))
     }
 
+    /// Seeds `n` activities of one agency (`icat seed`).
     pub async fn seed_activities(&self, n: usize) {
+        self.seed_activities_of(n, 1).await;
+    }
+
+    /// Seeds `n` activities spread over `agencies` members, about 5% of them near-copies of
+    /// another agency's (`icat seed`), then scores them all.
+    pub async fn seed_activities_of(&self, n: usize, agencies: usize) {
         let plan = icat_server::seed::Plan {
             activities: n,
-            agencies: 0,
+            agencies,
             users: 0,
             seed: 7,
         };

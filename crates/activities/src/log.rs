@@ -32,6 +32,53 @@ fn stored_reasons(level: Level, reasons: impl FnOnce() -> Vec<ReasonView>) -> St
     }
 }
 
+/// The country and theme two activities share, as the overlap view groups them ("NG prevention"):
+/// the smallest code of each where they share several, empty where none (migration 000007 writes
+/// the same for pairs stored before).
+pub fn overlap_group(
+    (a_countries, a_themes): (&[String], &[String]),
+    (b_countries, b_themes): (&[String], &[String]),
+) -> String {
+    let first = |x: &[String], y: &[String]| {
+        x.iter()
+            .filter(|v| y.contains(v))
+            .min()
+            .cloned()
+            .unwrap_or_default()
+    };
+    format!(
+        "{} {}",
+        first(a_countries, b_countries),
+        first(a_themes, b_themes)
+    )
+}
+
+type Places = HashMap<String, (Vec<String>, Vec<String>)>;
+
+/// The countries and themes of live activities, from their index tables.
+fn places_of<'a>(conn: &mut DbConn, ids: impl Iterator<Item = &'a str>) -> QueryResult<Places> {
+    let ids: Vec<&str> = ids.collect();
+    let mut out: Places = HashMap::with_capacity(ids.len());
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    let countries: Vec<(String, String)> = activity_countries::table
+        .filter(activity_countries::activity_id.eq_any(&ids))
+        .select((activity_countries::activity_id, activity_countries::country))
+        .load(conn)?;
+    for (id, c) in countries {
+        out.entry(id).or_default().0.push(c);
+    }
+    let themes: Vec<(String, String)> = activity_themes::table
+        .filter(activity_themes::activity_id.eq_any(&ids))
+        .select((activity_themes::activity_id, activity_themes::theme))
+        .load(conn)?;
+    for (id, t) in themes {
+        out.entry(id).or_default().1.push(t);
+    }
+    Ok(out)
+}
+
 /// The reasons of pairs whose row did not keep them (overlaps), built from the features of both
 /// activities; pairs with an archived or unknown activity get none.
 pub fn explain(
@@ -505,12 +552,15 @@ fn save_pairs(
             .then_with(|| x.activity_id.cmp(&y.activity_id))
     });
     let now = icat_common::now();
+    let places = places_of(conn, found.iter().map(|m| m.activity_id.as_str()))?;
+    let nowhere = (Vec::new(), Vec::new());
     for m in &found {
         let (a, b) = if id < m.activity_id.as_str() {
             (id, m.activity_id.as_str())
         } else {
             (m.activity_id.as_str(), id)
         };
+        let (countries, themes) = places.get(&m.activity_id).unwrap_or(&nowhere);
         diesel::insert_into(activity_pairs::table)
             .values((
                 activity_pairs::a_id.eq(a),
@@ -522,6 +572,10 @@ fn save_pairs(
                     || m.reasons.clone(),
                 )),
                 activity_pairs::computed_at.eq(now),
+                activity_pairs::overlap_group.eq(overlap_group(
+                    (&f.countries, &f.themes),
+                    (countries, themes),
+                )),
             ))
             .execute(conn)?;
     }
@@ -1147,6 +1201,10 @@ pub fn rebuild(
                                 activity_pairs::level.eq(p.level.as_str()),
                                 activity_pairs::reasons.eq(reasons),
                                 activity_pairs::computed_at.eq(now),
+                                activity_pairs::overlap_group.eq(overlap_group(
+                                    (&features[p.a].countries, &features[p.a].themes),
+                                    (&features[p.b].countries, &features[p.b].themes),
+                                )),
                             )
                         })
                         .collect();

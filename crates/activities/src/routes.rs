@@ -764,6 +764,12 @@ pub struct ReportQuery {
     /// json (default) or csv.
     #[param(value_type = Option<Format>)]
     pub format: Option<String>,
+    /// JSON only: the page of clusters, from 1.
+    #[param(minimum = 1)]
+    pub page: Option<i64>,
+    /// JSON only: clusters a page, 1 to 100 (default 50).
+    #[param(minimum = 1, maximum = 100)]
+    pub per_page: Option<i64>,
 }
 
 /// The match model duplicate detection scores with (secretariat only): parameters per comparison
@@ -824,6 +830,12 @@ async fn duplicates(
         Some(_) => return Err(bad("status must be open, reviewed or all".into())),
     };
     let csv = wants_csv(q.format.as_deref())?;
+    if csv && (q.page.is_some() || q.per_page.is_some()) {
+        return Err(bad(
+            "the CSV is the whole report: page and per_page are for JSON".into(),
+        ));
+    }
+    let page = PageParams::new(q.page, q.per_page)?;
     let filter = report::Filter {
         country: q
             .country
@@ -840,42 +852,90 @@ async fn duplicates(
         level,
         status,
     };
-    // Built and written out on the report thread (see `Db::run_big`).
-    let body = db
-        .run_big(move |conn| {
-            let report = report::duplicates(conn, &filter)?;
-            if csv {
-                report_csv(&report)
-            } else {
+    if !csv {
+        // Built on the report thread (see `Db::run_big`): the outline holds every pair's key.
+        let body = db
+            .run_big(move |conn| {
+                let report = report::duplicates(conn, &filter, page)?;
                 serde_json::to_string(&report).map_err(ApiError::internal)
-            }
-        })
-        .await?;
-    if csv {
+            })
+            .await?;
         return Ok(HttpResponse::Ok()
-            .content_type("text/csv; charset=utf-8")
-            .insert_header((
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"icat-duplicates.csv\"",
-            ))
+            .content_type("application/json")
             .body(body));
     }
+    // The CSV is every cluster: outlined once, then filled and written a few hundred clusters (or
+    // a thousand overlap pairs) at a time as the client reads; a slow client holds no connection
+    // between chunks.
+    let outline = std::sync::Arc::new(
+        db.run_big(move |conn| report::outline(conn, &filter))
+            .await?,
+    );
+    let db = db.into_inner();
+    let chunks = futures_util::stream::try_unfold(Some((0usize, 0usize)), move |at| {
+        let (db, outline) = (db.clone(), outline.clone());
+        async move {
+            let Some((cluster, offset)) = at else {
+                return Ok(None);
+            };
+            let (csv, next) = db
+                .run(move |conn| {
+                    let header = cluster == 0 && offset == 0;
+                    if outline.overlaps() {
+                        let group = report::fill_overlaps(
+                            conn,
+                            &outline,
+                            cluster,
+                            offset,
+                            report::OVERLAP_CHUNK,
+                        )?;
+                        let full = group
+                            .as_ref()
+                            .is_some_and(|g| g.pairs.len() == report::OVERLAP_CHUNK);
+                        let next = if full {
+                            Some((cluster, offset + report::OVERLAP_CHUNK))
+                        } else {
+                            Some((cluster + 1, 0))
+                        };
+                        let next = next.filter(|(c, _)| *c < outline.clusters.len());
+                        Ok((report_csv(&Vec::from_iter(group), header)?, next))
+                    } else {
+                        let to = cluster + REPORT_CHUNK;
+                        let clusters = report::fill(conn, &outline, cluster..to)?;
+                        let next = (to < outline.clusters.len()).then_some((to, 0));
+                        Ok((report_csv(&clusters, header)?, next))
+                    }
+                })
+                .await?;
+            Ok::<_, ApiError>(Some((web::Bytes::from(csv), next)))
+        }
+    });
     Ok(HttpResponse::Ok()
-        .content_type("application/json")
-        .body(body))
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            "attachment; filename=\"icat-duplicates.csv\"",
+        ))
+        .streaming(chunks))
 }
 
-fn report_csv(report: &report::Report) -> Result<String, ApiError> {
+/// Clusters the duplicate report's CSV fills and writes at a time.
+const REPORT_CHUNK: usize = 200;
+
+/// The report's CSV rows, one a pair; the header first when `header`.
+fn report_csv(clusters: &[report::Cluster], header: bool) -> Result<String, ApiError> {
     let mut out = icat_common::SpreadsheetCsv::new();
-    out.row(
-        [
-            "cluster", "level", "score", "a", "a_agency", "a_title", "b", "b_agency", "b_title",
-            "review", "reasons",
-        ]
-        .map(str::to_owned)
-        .to_vec(),
-    )?;
-    for c in &report.clusters {
+    if header {
+        out.row(
+            [
+                "cluster", "level", "score", "a", "a_agency", "a_title", "b", "b_agency",
+                "b_title", "review", "reasons",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
+        )?;
+    }
+    for c in clusters {
         let find = |id: &str| c.activities.iter().find(|a| a.id == id);
         for p in &c.pairs {
             let (a, b) = (find(&p.a), find(&p.b));

@@ -196,6 +196,7 @@ diesel::table! {
         level -> Text,
         reasons -> Text,
         computed_at -> Timestamp,
+        overlap_group -> Text,
     }
 }
 

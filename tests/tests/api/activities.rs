@@ -1033,6 +1033,7 @@ async fn overlaps_are_reported_by_country_and_theme_with_reasons(app: &TestApp) 
             indexes.ok(),
             Some(vec![
                 "activity_pairs_b".to_owned(),
+                "activity_pairs_group".to_owned(),
                 "activity_pairs_level".to_owned()
             ])
         );

@@ -16,14 +16,15 @@ export async function dashboard(view) {
   }
   const [activities, report] = await Promise.all([
     get(`/api/v1/activities${query({ agency: agency.acronym, per_page: 10 })}`),
-    get(`/api/v1/reports/duplicates${query({ agency: agency.acronym, status: 'open' })}`),
+    get(`/api/v1/reports/duplicates${query({ agency: agency.acronym, status: 'open', per_page: 5 })}`),
   ]);
   const fp = primaryOf(agency.id);
   const cases = report.clusters;
+  const open = report.total;
   add(view, 
     h('div', { class: 'tiles' },
       tile(t('tile_activities'), activities.total, '#/activities?agency=' + encodeURIComponent(agency.acronym)),
-      tile(t('tile_open_cases'), cases.length, '#/duplicates?agency=' + encodeURIComponent(agency.acronym)),
+      tile(t('tile_open_cases'), open, '#/duplicates?agency=' + encodeURIComponent(agency.acronym)),
       tile(t('tile_focal_point'), fp ? fp.name : t('none_designated'), `#/agencies/${encodeURIComponent(agency.acronym)}`, !fp)),
     h('section', { 'aria-labelledby': 'fp-h' },
       h('h2', { id: 'fp-h' }, t('my_focal_point')),
@@ -32,13 +33,13 @@ export async function dashboard(view) {
       canWrite(agency.id) ? h('p', {}, h('a', { href: `#/agencies/${encodeURIComponent(agency.acronym)}`, class: 'button' }, fp ? t('manage_focal_points') : t('designate_focal_point'))) : null),
     h('section', { 'aria-labelledby': 'cases-h' },
       h('h2', { id: 'cases-h' }, t('open_cases')),
-      cases.length ? h('ul', { class: 'cases' }, cases.slice(0, 5).map((c) => {
+      cases.length ? h('ul', { class: 'cases' }, cases.map((c) => {
         const top = c.pairs[0];
         return h('li', {}, levelBadge(c.level || top.level), ' ',
           h('a', { href: `#/duplicates?agency=${encodeURIComponent(agency.acronym)}` }, c.activities.map((a) => `${a.agency_acronym}: ${a.title}`).join(' ↔ ')),
           ` (${chance(top.score)})`);
       })) : h('p', { class: 'empty' }, t('no_open_cases')),
-      cases.length > 5 ? h('p', {}, h('a', { href: `#/duplicates?agency=${encodeURIComponent(agency.acronym)}` }, t('all_cases', { count: cases.length }))) : null),
+      open > cases.length ? h('p', {}, h('a', { href: `#/duplicates?agency=${encodeURIComponent(agency.acronym)}` }, t('all_cases', { count: open }))) : null),
     h('section', { 'aria-labelledby': 'acts-h' },
       h('h2', { id: 'acts-h' }, t('my_activities')),
       activityTable(activities.items, t('my_activities'), t('no_activities_yet')),
@@ -53,7 +54,7 @@ async function secretariat(view) {
   const [coverage, participation, report] = await Promise.all([
     get('/api/v1/reports/focal-point-coverage'),
     get('/api/v1/reports/participation'),
-    get('/api/v1/reports/duplicates?status=open'),
+    get('/api/v1/reports/duplicates?status=open&per_page=1'),
   ]);
   const rows = participation.items || participation;
   const silent = rows.filter((p) => p.activities_last_12_months === 0);
@@ -62,7 +63,7 @@ async function secretariat(view) {
       tile(t('tile_members'), coverage.agencies_total, '#/admin/agencies'),
       tile(t('tile_with_primary'), `${coverage.with_primary} / ${coverage.agencies_total}`, '#/reports', coverage.without_primary.length > 0),
       tile(t('tile_not_reporting'), silent.length, '#/reports', silent.length > 0),
-      tile(t('tile_open_cases'), report.clusters.length, '#/duplicates')),
+      tile(t('tile_open_cases'), report.total, '#/duplicates')),
     h('section', { 'aria-labelledby': 'nofp-h' },
       h('h2', { id: 'nofp-h' }, t('without_primary')),
       table(t('without_primary'), [

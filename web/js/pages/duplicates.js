@@ -4,7 +4,7 @@
 import { get, post, query, download } from '../api.js';
 import { t } from '../i18n.js';
 import {
-  h, add, field, problemSlot, showProblem, clearProblem, notify, go, countryOptions, fmtDate, fmtPercent, levelBadge, chance, fmtCountries, fmtTime, table,
+  h, add, field, pager, problemSlot, showProblem, clearProblem, notify, go, countryOptions, fmtDate, fmtPercent, levelBadge, chance, fmtCountries, fmtTime, table,
 } from '../ui.js';
 import { ctx, isAdmin, agencyOptions, agencyByAcronym, canWrite } from '../context.js';
 import { filterForm, reasonList } from './activities.js';
@@ -14,7 +14,9 @@ export async function duplicates(view, { params }) {
     level: params.get('level') || '', status: params.get('status') || 'open', agency: params.get('agency') || '',
     country: params.get('country') || '', theme: params.get('theme') || '', min_score: params.get('min_score') || '',
   };
-  const report = await get(`/api/v1/reports/duplicates${query(filters)}`);
+  const page = Number(params.get('page')) || 1;
+  // One page of clusters at a time: at scale the whole report is megabytes (the CSV has it all).
+  const report = await get(`/api/v1/reports/duplicates${query({ ...filters, page, per_page: 20 })}`);
   const fields = [
     field('status', t('review_status'), { kind: 'select', value: filters.status, options: ['open', 'reviewed', 'all'].map((s) => [s, t(`review_status.${s}`)]) }),
     field('level', t('level_label'), { kind: 'select', value: filters.level, options: [['', t('level.strong')], ['duplicate', t('level.duplicate')], ['possible', t('level.possible')], ['overlap', t('level.overlap')]] }),
@@ -33,19 +35,39 @@ export async function duplicates(view, { params }) {
         }, t('export_csv')))),
     h('p', { class: 'lead' }, t('duplicates_lead')),
     filterForm('#/duplicates', params, fields),
-    h('p', { class: 'count', role: 'status' }, t('clusters_found', { count: report.clusters.length, at: fmtTime(report.generated_at) })),
-    report.clusters.length ? h('div', { class: 'clusters' }, report.clusters.slice(0, 100).map((c) => cluster(c))) : h('p', { class: 'empty' }, t('no_open_cases')));
+    h('p', { class: 'count', role: 'status' }, t('clusters_found', { count: report.total, at: fmtTime(report.generated_at) })),
+    report.clusters.length ? h('div', { class: 'clusters' }, report.clusters.map((c) => cluster(c))) : h('p', { class: 'empty' }, t('no_open_cases')),
+    pager(report, (p) => go(`#/duplicates${query({ ...filters, page: p })}`)));
 }
 
 function cluster(c) {
   const byId = new Map(c.activities.map((a) => [a.id, a]));
   const titleId = `cl-${c.id}`;
   return h('section', { class: 'cluster card', id: c.id, 'aria-labelledby': titleId },
-    h('h2', { id: titleId }, levelBadge(c.level || c.pairs[0].level), ' ', c.agencies.join(' · '), c.group ? ` — ${c.group}` : ''),
+    h('h2', { id: titleId }, levelBadge(c.level || c.pairs[0].level), ' ', c.agencies.join(' · '), c.group ? ` — ${groupName(c.group)}` : ''),
     h('ul', { class: 'cluster-activities' }, c.activities.map((a) => h('li', {},
       h('strong', {}, a.agency_acronym), ' ', h('a', { href: `#/activities/${a.id}` }, a.title),
       h('span', { class: 'meta' }, ` · ${fmtCountries(a.countries)} · ${fmtDate(a.start_date)} – ${fmtDate(a.end_date)}`)))),
-    c.pairs.map((p) => pair(p, byId)));
+    c.pairs.map((p) => pair(p, byId)),
+    c.pair_count > c.pairs.length ? h('p', { class: 'more' }, t('group_more', { shown: c.pairs.length, count: c.pair_count }), ' ',
+      h('a', { href: `#/activities${query(groupFilter(c.group))}` }, groupLink(c.group))) : null);
+}
+
+/** An overlap group ("NG prevention") as the activity list's filters. */
+function groupFilter(group) {
+  const [country, theme] = (group || '').split(' ');
+  return { country, theme };
+}
+
+function groupLink(group) {
+  const { country, theme } = groupFilter(group);
+  return t('group_activities', { country: fmtCountries([country]), theme: t(`theme.${theme}`, {}, theme) });
+}
+
+/** "NG prevention" as "Nigeria · Prevention", in the interface language. */
+function groupName(group) {
+  const { country, theme } = groupFilter(group);
+  return [country ? fmtCountries([country]) : '', theme ? t(`theme.${theme}`, {}, theme) : ''].filter(Boolean).join(' · ');
 }
 
 /** Whether the user may review a pair: admins, and editors of one of the two agencies. */

@@ -1,0 +1,2 @@
+DROP INDEX activity_pairs_group;
+ALTER TABLE activity_pairs DROP COLUMN overlap_group;

@@ -108,65 +108,92 @@ fn sorted(rows: Vec<(String, i64)>) -> Vec<Count> {
     counts
 }
 
-/// Counts the live activities that run at some time between `from` and `to` (each optional).
-/// Each count is one grouped query over an index that holds the period (`activities_list`,
-/// `activities_recorded`, and each side table's `(key, start_date, end_date)`): no activity row is
-/// read. Archived activities have left the side tables.
-pub fn summary(
+/// One dimension of the summary.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dimension {
+    Theme,
+    SdgTarget,
+    Country,
+    Agency,
+}
+
+impl Dimension {
+    pub const ALL: [Dimension; 4] = [
+        Dimension::Theme,
+        Dimension::SdgTarget,
+        Dimension::Country,
+        Dimension::Agency,
+    ];
+}
+
+/// The counts of one dimension: the live activities that run at some time between `from` and
+/// `to` (each optional), by key. One grouped query over an index that holds the period
+/// (`activities_recorded`, and each side table's `(key, start_date, end_date)`): no activity row
+/// is read. Archived activities have left the side tables. The four dimensions are independent
+/// reads, so the server runs them side by side on pooled connections (see `summary`).
+pub fn counts(
     conn: &mut DbConn,
+    dimension: Dimension,
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
-) -> Result<Summary, ApiError> {
+) -> Result<Vec<(String, i64)>, ApiError> {
     // Dates both backends store and compare alike (chrono's own extremes are not).
     let lo = from.unwrap_or(NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or_default());
     let hi = to.unwrap_or(NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or_default());
-    let total = activities::table
-        .filter(activities::archived_at.is_null())
-        .filter(activities::end_date.ge(lo))
-        .filter(activities::start_date.le(hi))
-        .count()
-        .get_result(conn)?;
-    let by_theme = activity_themes::table
-        .filter(activity_themes::end_date.ge(lo))
-        .filter(activity_themes::start_date.le(hi))
-        .group_by(activity_themes::theme)
-        .select((activity_themes::theme, count_star()))
-        .load(conn)?;
-    let by_sdg = activity_sdgs::table
-        .filter(activity_sdgs::end_date.ge(lo))
-        .filter(activity_sdgs::start_date.le(hi))
-        .group_by(activity_sdgs::target)
-        .select((activity_sdgs::target, count_star()))
-        .load(conn)?;
-    let by_country = activity_countries::table
-        .filter(activity_countries::end_date.ge(lo))
-        .filter(activity_countries::start_date.le(hi))
-        .group_by(activity_countries::country)
-        .select((activity_countries::country, count_star()))
-        .load(conn)?;
-    let per_agency: Vec<(String, i64)> = activities::table
-        .filter(activities::archived_at.is_null())
-        .filter(activities::end_date.ge(lo))
-        .filter(activities::start_date.le(hi))
-        .group_by(activities::agency_id)
-        .select((activities::agency_id, count_star()))
-        .load(conn)?;
-    let acronyms: HashMap<String, String> = agencies::table
-        .select((agencies::id, agencies::acronym))
-        .load::<(String, String)>(conn)?
-        .into_iter()
-        .collect();
-    let by_agency = per_agency
-        .into_iter()
-        .map(|(id, n)| (acronyms.get(&id).cloned().unwrap_or(id), n))
-        .collect();
-    Ok(Summary {
+    Ok(match dimension {
+        Dimension::Theme => activity_themes::table
+            .filter(activity_themes::end_date.ge(lo))
+            .filter(activity_themes::start_date.le(hi))
+            .group_by(activity_themes::theme)
+            .select((activity_themes::theme, count_star()))
+            .load(conn)?,
+        Dimension::SdgTarget => activity_sdgs::table
+            .filter(activity_sdgs::end_date.ge(lo))
+            .filter(activity_sdgs::start_date.le(hi))
+            .group_by(activity_sdgs::target)
+            .select((activity_sdgs::target, count_star()))
+            .load(conn)?,
+        Dimension::Country => activity_countries::table
+            .filter(activity_countries::end_date.ge(lo))
+            .filter(activity_countries::start_date.le(hi))
+            .group_by(activity_countries::country)
+            .select((activity_countries::country, count_star()))
+            .load(conn)?,
+        Dimension::Agency => {
+            let per_agency: Vec<(String, i64)> = activities::table
+                .filter(activities::archived_at.is_null())
+                .filter(activities::end_date.ge(lo))
+                .filter(activities::start_date.le(hi))
+                .group_by(activities::agency_id)
+                .select((activities::agency_id, count_star()))
+                .load(conn)?;
+            let acronyms: HashMap<String, String> = agencies::table
+                .select((agencies::id, agencies::acronym))
+                .load::<(String, String)>(conn)?
+                .into_iter()
+                .collect();
+            per_agency
+                .into_iter()
+                .map(|(id, n)| (acronyms.get(&id).cloned().unwrap_or(id), n))
+                .collect()
+        }
+    })
+}
+
+/// The summary from its four dimensions' counts (in [`Dimension::ALL`]'s order). Every activity
+/// has exactly one agency, so the total is the agencies' sum.
+pub fn summary(
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    [themes, sdgs, countries, agencies]: [Vec<(String, i64)>; 4],
+) -> Summary {
+    Summary {
         from,
         to,
-        total,
-        by_theme: sorted(by_theme),
-        by_sdg_target: sorted(by_sdg),
-        by_country: sorted(by_country),
-        by_agency: sorted(by_agency),
-    })
+        total: agencies.iter().map(|(_, n)| n).sum(),
+        by_theme: sorted(themes),
+        by_sdg_target: sorted(sdgs),
+        by_country: sorted(countries),
+        by_agency: sorted(agencies),
+    }
 }

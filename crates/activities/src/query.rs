@@ -28,6 +28,38 @@ pub struct Filter {
     pub q: Option<String>,
 }
 
+/// Lists with at most this many matches are counted for every answer; larger counts are taken at
+/// most every [`TOTAL_FRESH_FOR`] per filter and given as estimates (`total_estimated`).
+const EXACT_UP_TO: i64 = 1_000;
+
+/// How long a large list's count is given again before it is taken afresh.
+const TOTAL_FRESH_FOR: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Recent counts of large lists, by filter, in this process. Counting 100,000 matches walks as
+/// many index entries (a few milliseconds) where the page itself reads fifty: a count taken for
+/// every page was most of a list's cost. Each server keeps its own; a count is at most
+/// [`TOTAL_FRESH_FOR`] old, and marked as an estimate whenever it was not taken for the answer.
+pub struct Totals {
+    counts: quick_cache::sync::Cache<String, (i64, std::time::Instant)>,
+}
+
+impl Default for Totals {
+    fn default() -> Self {
+        Self {
+            counts: quick_cache::sync::Cache::new(1_000),
+        }
+    }
+}
+
+impl Totals {
+    fn recent(&self, key: &str) -> Option<i64> {
+        self.counts
+            .get(key)
+            .filter(|(_, at)| at.elapsed() < TOTAL_FRESH_FOR)
+            .map(|(n, _)| n)
+    }
+}
+
 /// At most this many words of `q` are looked up (all must match).
 const SEARCH_TERMS: usize = 8;
 
@@ -121,13 +153,20 @@ pub enum Window {
     After(Option<Cursor>, i64),
 }
 
-/// The ids of the matches in `window`, in list order, and (when `count`) how many match in all.
+/// How many match: counted, or (lists of more than [`EXACT_UP_TO`]) an estimate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Total {
+    Exact(i64),
+    Estimated(i64),
+}
+
+/// The ids of the matches in `window`, in list order, and (with `totals`) how many match in all.
 fn ids(
     conn: &mut DbConn,
     filter: &Filter,
     window: &Window,
-    count: bool,
-) -> Result<(Vec<String>, Option<i64>), ApiError> {
+    totals: Option<&Totals>,
+) -> Result<(Vec<String>, Option<Total>), ApiError> {
     let text = filter.q.as_deref().and_then(|q| full_text(conn, q));
     let query = || {
         // No join: the page's ids, and their count, come from the index `activities_list` alone
@@ -210,9 +249,9 @@ fn ids(
                 .limit(*limit),
         }
     };
-    if !count {
+    let Some(totals) = totals else {
         return Ok((ordered().select(activities::id).load(conn)?, None));
-    }
+    };
     // On SQLite, a filter through a side table or the text index finds its matches out of date
     // order, so they are all found and sorted anyway: the same pass counts them (a window over the
     // matches), where a separate count would find them all a second time (half of such a list's
@@ -242,9 +281,28 @@ fn ids(
             }
             None => 0,
         };
-        Ok((counted.into_iter().map(|(id, _)| id).collect(), Some(total)))
+        Ok((
+            counted.into_iter().map(|(id, _)| id).collect(),
+            Some(Total::Exact(total)),
+        ))
     } else {
-        let total = query().count().get_result(conn)?;
+        // A small list is counted now (reading at most EXACT_UP_TO + 1 index entries); a large
+        // one gives its recent count, or is counted and remembered.
+        let some: Vec<i32> = query()
+            .select(diesel::dsl::sql::<diesel::sql_types::Integer>("1"))
+            .limit(EXACT_UP_TO + 1)
+            .load(conn)?;
+        let found = i64::try_from(some.len()).unwrap_or(i64::MAX);
+        let key = format!("{filter:?}");
+        let total = if found <= EXACT_UP_TO {
+            Total::Exact(found)
+        } else if let Some(recent) = totals.recent(&key) {
+            Total::Estimated(recent)
+        } else {
+            let n = query().count().get_result(conn)?;
+            totals.counts.insert(key, (n, std::time::Instant::now()));
+            Total::Exact(n)
+        };
         Ok((ordered().select(activities::id).load(conn)?, Some(total)))
     }
 }
@@ -271,8 +329,9 @@ pub fn list(
     conn: &mut DbConn,
     filter: &Filter,
     window: Window,
+    totals: &Totals,
 ) -> Result<Page<Activity>, ApiError> {
-    let (ids, total) = ids(conn, filter, &window, true)?;
+    let (ids, total) = ids(conn, filter, &window, Some(totals))?;
     let items = rows(conn, &ids)?;
     let (params, limit) = match &window {
         Window::Page(page) => (*page, page.per_page),
@@ -285,7 +344,14 @@ pub fn list(
                 .map(|a| Cursor::at(a.start_date, &a.id).to_string())
         })
         .flatten();
-    Ok(Page::new(items, total.unwrap_or_default(), params).with_next(next))
+    let (total, estimated) = match total {
+        Some(Total::Exact(n)) => (n, false),
+        Some(Total::Estimated(n)) => (n, true),
+        None => (0, false),
+    };
+    Ok(Page::new(items, total, params)
+        .with_next(next)
+        .estimated(estimated))
 }
 
 /// Up to `limit` matches after `after` (or from the first), with their agency's acronym, without
@@ -296,7 +362,7 @@ pub fn chunk(
     after: Option<Cursor>,
     limit: i64,
 ) -> Result<Vec<(Exported, String)>, ApiError> {
-    let (ids, _) = ids(conn, filter, &Window::After(after, limit), false)?;
+    let (ids, _) = ids(conn, filter, &Window::After(after, limit), None)?;
     let mut by_id: std::collections::HashMap<String, (Exported, String)> = activities::table
         .inner_join(agencies::table)
         .filter(activities::id.eq_any(&ids))

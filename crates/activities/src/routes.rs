@@ -312,6 +312,7 @@ fn filter(q: &ListQuery) -> Result<query::Filter, ApiError> {
 #[get("/api/v1/activities")]
 async fn list(
     db: web::Data<Db>,
+    totals: web::Data<query::Totals>,
     _user: AuthUser,
     q: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -328,7 +329,7 @@ async fn list(
     };
     let filter = filter(&q)?;
     let page = db
-        .run(move |conn| query::list(conn, &filter, window))
+        .run(move |conn| query::list(conn, &filter, window, &totals))
         .await?;
     Ok(HttpResponse::Ok().json(page))
 }

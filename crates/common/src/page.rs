@@ -77,6 +77,10 @@ pub struct Page<T> {
     /// On lists that take `after=`: the cursor of the next page, while more may follow.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
+    /// Present, and true, when `total` is a recent count rather than one taken for this answer
+    /// (lists of more than a thousand matches; see the activity list).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub total_estimated: bool,
 }
 
 impl<T> Page<T> {
@@ -87,10 +91,18 @@ impl<T> Page<T> {
             page: params.page,
             per_page: params.per_page,
             next: None,
+            total_estimated: false,
         }
     }
 
     pub fn with_next(self, next: Option<String>) -> Self {
         Self { next, ..self }
+    }
+
+    pub fn estimated(self, total_estimated: bool) -> Self {
+        Self {
+            total_estimated,
+            ..self
+        }
     }
 }

@@ -427,6 +427,7 @@ pub fn serve(state: State, listener: TcpListener, workers: usize) -> std::io::Re
     let auth = web::Data::new(state.auth);
     let limits = web::Data::from(state.limits);
     let features = web::Data::from(state.features);
+    let totals = web::Data::new(icat_activities::query::Totals::default());
     let idle = limits.clone();
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
@@ -445,6 +446,7 @@ pub fn serve(state: State, listener: TcpListener, workers: usize) -> std::io::Re
             .app_data(auth.clone())
             .app_data(limits.clone())
             .app_data(features.clone())
+            .app_data(totals.clone())
             .app_data(table.clone())
             .app_data(json_config(JSON_LIMIT))
             .app_data(payload_config(JSON_LIMIT))

@@ -99,6 +99,7 @@ export const en = {
   choose: 'Choose…',
   apply_filters: 'Apply',
   clear_filters: 'Clear',
+  results_about: 'About {n} results',
   results_one: '{count} result',
   results_other: '{count} results',
   nothing_found: 'Nothing found.',

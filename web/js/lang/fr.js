@@ -99,6 +99,7 @@ export const fr = {
   choose: 'Choisir…',
   apply_filters: 'Appliquer',
   clear_filters: 'Effacer',
+  results_about: 'Environ {n} résultats',
   results_one: '{count} résultat',
   results_other: '{count} résultats',
   nothing_found: 'Aucun résultat.',

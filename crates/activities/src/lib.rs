@@ -3,7 +3,7 @@
 //! and a capped country-and-period block) and the pairs are kept current in the database, so
 //! several servers sharing one PostgreSQL agree. People review pairs; a `not_duplicate` verdict
 //! outlives every rebuild. Also: the same-agency exact duplicate (409), idempotent recording, CSV
-//! import and export, and the duplicate report.
+//! import and export. (The duplicate report that shows the pairs is `icat_reports`'.)
 //!
 //! May depend on `icat_common`, `icat_store`, `icat_auth`, `icat_audit` and `icat_dedup`.
 
@@ -14,9 +14,8 @@ pub mod log;
 pub mod match_model;
 pub mod model;
 pub mod query;
-pub mod report;
+pub mod review;
 mod routes;
-pub mod summary;
 
 pub use feature_cache::FeatureCache;
 pub use log::rebuild;

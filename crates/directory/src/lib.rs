@@ -1,7 +1,7 @@
 //! The focal-point directory (paragraph 9 of the resolution): each agency's designated focal points,
 //! `primary` (at most one current, enforced by a partial unique index) and `alternate`, with their
 //! history; look-ups by agency, role, country, theme and text (all index-backed); confirmation;
-//! vCard 4.0 and CSV exports; and the secretariat's coverage report.
+//! vCard 4.0 and CSV exports. (The secretariat's coverage report reads it from `icat_reports`.)
 //!
 //! May depend on `icat_common`, `icat_store`, `icat_auth` and `icat_audit`. It reads the agencies
 //! table for acronyms but never calls the registry crate.
@@ -583,60 +583,16 @@ pub fn update(
     })
 }
 
-/// An agency in the coverage report.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct AgencyRef {
-    pub id: String,
-    pub acronym: String,
-    pub name: String,
-    pub working_group: bool,
-}
-
-/// Who has designated a primary focal point, and whose details have gone stale.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct Coverage {
-    /// Active member agencies.
-    pub agencies_total: i64,
-    /// Active members with a current primary focal point.
-    pub with_primary: i64,
-    /// Active members without one (paragraph 9 asks each to designate one).
-    pub without_primary: Vec<AgencyRef>,
-    /// Current designations not confirmed for 12 months.
-    pub unconfirmed: Vec<FocalPoint>,
-}
-
-/// The coverage report.
-pub fn coverage(conn: &mut DbConn) -> Result<Coverage, ApiError> {
-    let active: Vec<(String, String, String, bool)> = agencies::table
-        .filter(agencies::active.eq(true))
-        .order(lower(agencies::acronym).asc())
-        .select((
-            agencies::id,
-            agencies::acronym,
-            agencies::name,
-            agencies::working_group,
-        ))
-        .load(conn)?;
-    let with_primary: Vec<String> = focal_points::table
-        .filter(focal_points::role.eq("primary"))
-        .filter(focal_points::valid_until.is_null())
-        .select(focal_points::agency_id)
-        .load(conn)?;
-    let without_primary: Vec<AgencyRef> = active
-        .iter()
-        .filter(|(id, ..)| !with_primary.contains(id))
-        .map(|(id, acronym, name, working_group)| AgencyRef {
-            id: id.clone(),
-            acronym: acronym.clone(),
-            name: name.clone(),
-            working_group: *working_group,
-        })
-        .collect();
-    let stale_before = icat_common::now() - chrono::Duration::days(365);
-    let unconfirmed: Vec<FocalPoint> = focal_points::table
+/// Current designations of active members not confirmed since `before`, longest unconfirmed first
+/// (the secretariat's coverage report, in `icat_reports`).
+pub fn unconfirmed_since(
+    conn: &mut DbConn,
+    before: chrono::NaiveDateTime,
+) -> Result<Vec<FocalPoint>, ApiError> {
+    Ok(focal_points::table
         .inner_join(agencies::table)
         .filter(focal_points::valid_until.is_null())
-        .filter(focal_points::last_confirmed_at.lt(stale_before))
+        .filter(focal_points::last_confirmed_at.lt(before))
         .filter(agencies::active.eq(true))
         .order((
             focal_points::last_confirmed_at.asc(),
@@ -646,12 +602,5 @@ pub fn coverage(conn: &mut DbConn) -> Result<Coverage, ApiError> {
         .load::<Loaded>(conn)?
         .into_iter()
         .map(from_loaded)
-        .collect();
-    let total = i64::try_from(active.len()).unwrap_or(i64::MAX);
-    Ok(Coverage {
-        agencies_total: total,
-        with_primary: total - i64::try_from(without_primary.len()).unwrap_or(0),
-        without_primary,
-        unconfirmed,
-    })
+        .collect())
 }

@@ -23,8 +23,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(update_focal_point)
         .service(end_focal_point)
         .service(confirm_focal_point)
-        .service(focal_point_vcard)
-        .service(coverage);
+        .service(focal_point_vcard);
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -566,19 +565,4 @@ async fn export_csv(
         "icat-focal-points.csv",
         csv_of(&all)?,
     ))
-}
-
-/// Who has designated a primary focal point (paragraph 9), and whose details have gone stale.
-#[utoipa::path(
-    tag = "reports",
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "The coverage report", body = crate::Coverage),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[get("/api/v1/reports/focal-point-coverage")]
-async fn coverage(db: web::Data<Db>, _user: AuthUser) -> Result<HttpResponse, ApiError> {
-    let report = db.run(crate::coverage).await?;
-    Ok(HttpResponse::Ok().json(report))
 }

@@ -71,6 +71,7 @@ fn api(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     icat_agencies::configure(cfg);
     icat_directory::configure(cfg);
     icat_activities::configure(cfg);
+    icat_reports::configure(cfg);
 }
 
 /// The OpenAPI document, collected from the very services the server mounts.

@@ -6,10 +6,10 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::dsl::count_star;
 use diesel::prelude::*;
 use icat_common::ApiError;
+use icat_store::DbConn;
 use icat_store::schema::{
-    activities, activity_countries, activity_sdgs, activity_themes, agencies, focal_points,
+    activities, activity_countries, activity_sdgs, activity_themes, agencies,
 };
-use icat_store::{DbConn, lower};
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -29,21 +29,8 @@ pub struct Participation {
 
 /// Every active member, by acronym.
 pub fn participation(conn: &mut DbConn) -> Result<Vec<Participation>, ApiError> {
-    let members: Vec<(String, String, String, bool)> = agencies::table
-        .filter(agencies::active.eq(true))
-        .order(lower(agencies::acronym).asc())
-        .select((
-            agencies::id,
-            agencies::acronym,
-            agencies::name,
-            agencies::working_group,
-        ))
-        .load(conn)?;
-    let with_primary: Vec<String> = focal_points::table
-        .filter(focal_points::role.eq("primary"))
-        .filter(focal_points::valid_until.is_null())
-        .select(focal_points::agency_id)
-        .load(conn)?;
+    let members = crate::coverage::active_members(conn)?;
+    let with_primary = crate::coverage::with_primary(conn)?;
     // Both from the index `activities_recorded` (agency, recorded at) of the live activities.
     let since = icat_common::now() - chrono::Duration::days(365);
     let recent: HashMap<String, i64> = activities::table

@@ -42,10 +42,10 @@ pub struct ReportQuery {
     /// json (default) or csv.
     #[param(value_type = Option<Format>)]
     pub format: Option<String>,
-    /// JSON only: the page of clusters, from 1.
-    #[param(minimum = 1)]
+    /// The page of clusters, from 1 (JSON; the CSV is every cluster whatever the page).
+    #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<i64>,
-    /// JSON only: clusters a page, 1 to 100 (default 50).
+    /// Clusters a page, 1 to 100 (default 50; JSON only).
     #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<i64>,
 }
@@ -87,11 +87,6 @@ async fn duplicates(
         Some(_) => return Err(bad("status must be open, reviewed or all".into())),
     };
     let csv = wants_csv(q.format.as_deref())?;
-    if csv && (q.page.is_some() || q.per_page.is_some()) {
-        return Err(bad(
-            "the CSV is the whole report: page and per_page are for JSON".into(),
-        ));
-    }
     let page = PageParams::new(q.page, q.per_page)?;
     let filter = report::Filter {
         country: q

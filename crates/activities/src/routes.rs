@@ -86,10 +86,12 @@ fn writing_agency(user: &AuthUser, requested: Option<String>) -> Result<String, 
 async fn record(
     req: HttpRequest,
     db: web::Data<Db>,
+    totals: web::Data<query::Totals>,
     cache: web::Data<FeatureCache>,
     user: AuthUser,
     body: web::Json<ActivityBody>,
 ) -> Result<HttpResponse, ApiError> {
+    let _counts = totals.forget_after();
     let body = body.into_inner();
     let agency_id = writing_agency(&user, body.agency_id.clone())?;
     let key = req
@@ -460,11 +462,13 @@ pub struct Imported {
 async fn import(
     req: HttpRequest,
     db: web::Data<Db>,
+    totals: web::Data<query::Totals>,
     cache: web::Data<FeatureCache>,
     user: AuthUser,
     q: web::Query<ImportQuery>,
     mut payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
+    let _counts = totals.forget_after();
     if user.role == Role::Viewer {
         return Err(ApiError::forbidden(
             "viewers may read but not import activities",
@@ -671,11 +675,13 @@ async fn activity_matches(
 async fn update(
     req: HttpRequest,
     db: web::Data<Db>,
+    totals: web::Data<query::Totals>,
     cache: web::Data<FeatureCache>,
     user: AuthUser,
     id: web::Path<String>,
     body: web::Json<ActivityChange>,
 ) -> Result<HttpResponse, ApiError> {
+    let _counts = totals.forget_after();
     let if_match = require_if_match(&req);
     let change = body.into_inner();
     let cache = cache.into_inner();
@@ -717,9 +723,11 @@ async fn update(
 async fn archive(
     req: HttpRequest,
     db: web::Data<Db>,
+    totals: web::Data<query::Totals>,
     user: AuthUser,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
+    let _counts = totals.forget_after();
     let if_match = req
         .headers()
         .contains_key(header::IF_MATCH)

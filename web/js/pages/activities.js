@@ -64,7 +64,7 @@ export async function activityList(view, { params }) {
           onclick: () => download(`/api/v1/activities/export.csv${query(filters)}`, 'activities.csv').catch((e) => notify(e.message, 'error')),
         }, t('export_csv')))),
     filterForm('#/activities', params, fields),
-    h('p', { class: 'count', role: 'status' }, data.total_estimated ? t('results_about', { n: data.total }) : t('results', { count: data.total })),
+    h('p', { class: 'count', role: 'status' }, data.total_estimated && data.total > 1000 ? t('results_about', { n: data.total }) : t('results', { count: data.total })),
     activityTable(data.items, t('activities_title')),
     pager(data, (p) => go(`#/activities${query({ ...filters, page: p, after: p === page + 1 ? data.next : '' })}`)));
 }

@@ -36,10 +36,12 @@ const EXACT_UP_TO: i64 = 1_000;
 /// How long a large list's count is given again before it is taken afresh.
 const TOTAL_FRESH_FOR: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// Recent counts of large lists, by filter, in this process. Counting 100,000 matches walks as
-/// many index entries (a few milliseconds) where the page itself reads fifty: a count taken for
-/// every page was most of a list's cost. Each server keeps its own; a count is at most
-/// [`TOTAL_FRESH_FOR`] old, and marked as an estimate whenever it was not taken for the answer.
+/// Recent counts of large lists (and of lists by country), by filter, in this process. Counting
+/// 100,000 matches walks as many index entries (a few milliseconds) where the page itself reads
+/// fifty: a count taken for every page was most of a list's cost. Each server keeps its own; a
+/// count is at most [`TOTAL_FRESH_FOR`] old, and marked as an estimate whenever it was not taken for
+/// the answer (a count read just before a write and kept just after it may lag by that write until
+/// it ages out: it is marked all the same).
 pub struct Totals {
     counts: quick_cache::sync::Cache<String, (i64, std::time::Instant)>,
 }
@@ -170,7 +172,7 @@ pub enum Window {
     After(Option<Cursor>, i64),
 }
 
-/// How many match: counted, or (lists of more than [`EXACT_UP_TO`]) an estimate.
+/// How many match: counted for this answer, or a recent count (see [`Totals`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Total {
     Exact(i64),

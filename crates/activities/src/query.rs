@@ -162,6 +162,23 @@ impl std::fmt::Display for Cursor {
     }
 }
 
+/// The rows before the cursor in list order: `(start date, id) < (after)`, for `columns` naming
+/// the start date and the activity id of the table read.
+fn before(
+    after: &Cursor,
+    columns: &'static str,
+) -> diesel::expression::SqlLiteral<Bool, impl diesel::query_builder::QueryFragment<Backend>> {
+    diesel::dsl::sql::<Bool>("(")
+        .sql(columns)
+        .sql(") < (")
+        .bind::<Date, _>(after.start_date)
+        .sql(", ")
+        .bind::<Text, _>(after.id.clone())
+        .sql(")")
+}
+
+type Backend = <DbConn as diesel::Connection>::Backend;
+
 /// Which part of the matches a read wants, in list order.
 #[derive(Clone, Debug)]
 pub enum Window {
@@ -277,13 +294,7 @@ fn ids(
             Window::Page(page) => q.limit(page.per_page).offset(page.offset()),
             Window::After(None, limit) => q.limit(*limit),
             Window::After(Some(after), limit) => q
-                .filter(
-                    diesel::dsl::sql::<Bool>("(activities.start_date, activities.id) < (")
-                        .bind::<Date, _>(after.start_date)
-                        .sql(", ")
-                        .bind::<Text, _>(after.id.clone())
-                        .sql(")"),
-                )
+                .filter(before(after, "activities.start_date, activities.id"))
                 .limit(*limit),
         }
     };
@@ -406,15 +417,10 @@ fn ids_in_country(
         Window::Page(page) => ordered.limit(page.per_page).offset(page.offset()),
         Window::After(None, limit) => ordered.limit(*limit),
         Window::After(Some(after), limit) => ordered
-            .filter(
-                diesel::dsl::sql::<Bool>(
-                    "(activity_countries.start_date, activity_countries.activity_id) < (",
-                )
-                .bind::<Date, _>(after.start_date)
-                .sql(", ")
-                .bind::<Text, _>(after.id.clone())
-                .sql(")"),
-            )
+            .filter(before(
+                after,
+                "activity_countries.start_date, activity_countries.activity_id",
+            ))
             .limit(*limit),
     };
     let ids = ordered.select(activity_countries::activity_id).load(conn)?;

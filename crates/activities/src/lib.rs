@@ -10,6 +10,7 @@
 mod csvio;
 pub mod feature_cache;
 mod idempotency;
+mod importing;
 pub mod log;
 pub mod match_model;
 pub mod model;

@@ -1,7 +1,7 @@
 //! HTTP routes of the activity log and the duplicate report.
 
 use crate::model::{Activity, ActivityBody, ActivityChange, Match};
-use crate::{FeatureCache, csvio, idempotency, log, query};
+use crate::{FeatureCache, csvio, idempotency, importing, log, query};
 use actix_web::http::header;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, delete, get, patch, post, web};
 use futures_util::StreamExt;
@@ -495,109 +495,13 @@ async fn import(
         bytes.extend_from_slice(&chunk);
     }
     let rows = csvio::parse(&bytes)?;
-    let dry_run = q.dry_run;
-    let cache = cache.into_inner();
-    let (created, skipped) = db
-        .run(move |conn| {
-            // The rows' sentence vectors, computed before the write turn, which they would
-            // otherwise hold for milliseconds each.
-            let meanings: Vec<Vec<f32>> = match cache.sentences() {
-                Some(encoder) if !dry_run => {
-                    let texts: Vec<String> = rows
-                        .iter()
-                        .map(|r| icat_dedup::sentence(&r.data.title, &r.data.description))
-                        .collect();
-                    encoder.encode_all(&texts)
-                }
-                _ => vec![Vec::new(); rows.len()],
-            };
-            icat_store::write(conn, |conn| {
-                let mut errors = Vec::new();
-                let mut targets = Vec::with_capacity(rows.len());
-                for row in &rows {
-                    match import_agency(conn, &user, row.agency.as_deref())? {
-                        Ok(agency) => targets.push(agency),
-                        Err(message) => errors.push(icat_common::FieldError {
-                            row: Some(row.line),
-                            field: "agency".into(),
-                            message,
-                        }),
-                    }
-                }
-                if !errors.is_empty() {
-                    return Err(ApiError::invalid(errors));
-                }
-                let (mut created, mut skipped) = (0, 0);
-                let mut seen = std::collections::HashSet::new();
-                for ((row, agency), meaning) in rows.iter().zip(&targets).zip(&meanings) {
-                    let key = row.data.same_key();
-                    if !seen.insert((agency.clone(), key.clone()))
-                        || log::same_activity(conn, agency, &key, None)?.is_some()
-                    {
-                        skipped += 1;
-                        continue;
-                    }
-                    if !dry_run {
-                        log::record(conn, &cache, &user.actor(), agency, &row.data, meaning)?;
-                    }
-                    created += 1;
-                }
-                Ok((created, skipped))
-            })
-        })
-        .await?;
+    let outcome = importing::import(&db, cache.into_inner(), user, rows, q.dry_run).await?;
     Ok(HttpResponse::Ok().json(Imported {
-        created,
-        duplicates_skipped: skipped,
+        created: outcome.created,
+        duplicates_skipped: outcome.skipped,
         errors: vec![],
-        dry_run,
+        dry_run: q.dry_run,
     }))
-}
-
-/// The agency a row is imported for: admins name it by acronym; editors import for their own
-/// (naming another is refused with 403 for the whole file).
-fn import_agency(
-    conn: &mut icat_store::DbConn,
-    user: &AuthUser,
-    named: Option<&str>,
-) -> Result<Result<String, String>, ApiError> {
-    use diesel::prelude::*;
-    use icat_store::schema::agencies;
-    let found: Option<(String, bool)> = match named {
-        Some(acronym) => agencies::table
-            .filter(
-                agencies::id
-                    .eq(acronym)
-                    .or(icat_store::lower(agencies::acronym).eq(acronym.to_lowercase())),
-            )
-            .select((agencies::id, agencies::active))
-            .first(conn)
-            .optional()?,
-        None => None,
-    };
-    match user.role {
-        Role::Admin => match (named, found) {
-            (None, _) => Ok(Err("admins must name the agency of each row".into())),
-            (Some(a), None) => Ok(Err(format!("{a:?} is not an agency of the registry"))),
-            (Some(_), Some((_, false))) => {
-                Ok(Err("this agency is no longer an active member".into()))
-            }
-            (Some(_), Some((id, true))) => Ok(Ok(id)),
-        },
-        _ => {
-            let own = user
-                .agency_id
-                .clone()
-                .ok_or_else(|| ApiError::forbidden("your account has no agency"))?;
-            match (named, found) {
-                (None, _) => Ok(Ok(own)),
-                (Some(_), Some((id, _))) if id == own => Ok(Ok(own)),
-                _ => Err(ApiError::forbidden(
-                    "editors import activities for their own agency only",
-                )),
-            }
-        }
-    }
 }
 
 /// One activity, with its ETag.

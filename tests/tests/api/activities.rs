@@ -13,6 +13,7 @@ on_both_backends!(
     a_check_after_an_edit_compares_with_the_edited_text,
     archiving_removes_from_lists_pairs_and_reports,
     csv_import_is_atomic_and_skips_repeats,
+    a_file_of_several_batches_finds_its_own_pairs_and_stays_all_or_nothing,
     csv_export_round_trips,
     reviews_settle_pairs_for_good,
     overlaps_are_reported_by_country_and_theme_with_reasons,
@@ -658,6 +659,159 @@ async fn import_csv(app: &TestApp, session: &Session, body: &str, query: &str) -
         body: serde_json::from_str(&text).unwrap_or(Value::Null),
         text,
     }
+}
+
+/// A CSV line of `activity`-shaped fields for an admin's import (agency first).
+fn csv_line(agency: &str, title: &str, description: &str, countries: &str, start: &str) -> String {
+    format!("{agency},\"{title}\",\"{description}\",{countries},prosecution,{start},2026-12-31\n")
+}
+
+/// An import is written a batch at a time (so that it holds up no other writer), yet pairs
+/// between rows of different batches are found, and a batch that fails takes the batches written
+/// before it out again: the file is all or nothing, and the audit trail says so.
+async fn a_file_of_several_batches_finds_its_own_pairs_and_stays_all_or_nothing(app: &TestApp) {
+    use diesel::connection::SimpleConnection;
+    let admin = app.admin().await;
+    let header = "agency,title,description,countries,themes,start_date,end_date\n";
+    let filler = |from: usize, to: usize| -> String {
+        (from..to)
+            .map(|i| {
+                csv_line(
+                    if i % 2 == 0 { "UNHCR" } else { "UNICEF" },
+                    &format!("Filler activity number {i} of the import"),
+                    &format!("Unrelated work item {i}: {}", "word ".repeat(i % 7 + 1)),
+                    ["TH", "KH", "VN", "PH"][i % 4],
+                    "2026-02-01",
+                )
+            })
+            .collect()
+    };
+    let first = judges();
+    let copy = near_copy();
+    let mut file = String::from(header);
+    file += &csv_line(
+        "UNODC",
+        first["title"].as_str().unwrap_or_default(),
+        first["description"].as_str().unwrap_or_default(),
+        "NG",
+        "2026-03-01",
+    );
+    file += &filler(1, 180);
+    file += &csv_line(
+        "IOM",
+        copy["title"].as_str().unwrap_or_default(),
+        copy["description"].as_str().unwrap_or_default(),
+        "NG;GH",
+        "2026-04-01",
+    );
+    file += &filler(181, 250);
+    let done = app.import_csv(&admin, &file).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.text);
+    assert_eq!(done.body["created"], 250, "{}", done.text);
+    let report = app.get("/api/v1/reports/duplicates", &admin.access).await;
+    let agencies: Vec<&Value> = report.body["clusters"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| &c["agencies"])
+        .collect();
+    assert!(
+        agencies.contains(&&json!(["IOM", "UNODC"])),
+        "the first and the 181st row of the file are one piece of work: {}",
+        report.text
+    );
+
+    // A fault injected into the database: the 230th row of the next file cannot be written, after
+    // two batches have been.
+    let failing = "Injected failure row";
+    let sql = match app.backend {
+        icat_tests::Backend::Sqlite => format!(
+            "CREATE TRIGGER import_fault BEFORE INSERT ON activities WHEN new.title = '{failing}' \
+             BEGIN SELECT RAISE(ABORT, 'injected fault'); END;"
+        ),
+        icat_tests::Backend::Postgres => format!(
+            "CREATE FUNCTION import_fault() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'injected fault'; \
+             END $$ LANGUAGE plpgsql; CREATE TRIGGER import_fault BEFORE INSERT ON activities \
+             FOR EACH ROW WHEN (NEW.title = '{failing}') EXECUTE FUNCTION import_fault();"
+        ),
+    };
+    app.db
+        .run(move |conn| Ok(conn.batch_execute(&sql)?))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let before = app.fingerprint().await;
+    let pairs_before = app
+        .get(
+            "/api/v1/reports/duplicates?level=overlap&status=all&per_page=1",
+            &admin.access,
+        )
+        .await
+        .body["total"]
+        .clone();
+    let deleted_before = app.audit_count("delete", "success").await;
+    let mut file = String::from(header);
+    file += &csv_line(
+        "UNODC",
+        "Second file: training of labour inspectors in Nigeria",
+        "Labour inspectors of Lagos state trained on indicators of forced labour",
+        "NG",
+        "2026-03-01",
+    );
+    file += &filler(1001, 1229);
+    file += &csv_line(
+        "UNHCR",
+        failing,
+        "This row cannot be written",
+        "TH",
+        "2026-02-01",
+    );
+    file += &filler(1230, 1260);
+    let failed = app.import_csv(&admin, &file).await;
+    assert_eq!(
+        failed.status,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "{}",
+        failed.text
+    );
+    assert_eq!(
+        app.fingerprint().await,
+        before,
+        "nothing of the failed file is left"
+    );
+    assert_eq!(
+        app.get(
+            "/api/v1/reports/duplicates?level=overlap&status=all&per_page=1",
+            &admin.access
+        )
+        .await
+        .body["total"],
+        pairs_before,
+        "no pair of the failed file is left"
+    );
+    #[derive(diesel::QueryableByName)]
+    struct Orphans {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let orphans = app
+        .db
+        .run(|conn| {
+            use diesel::prelude::*;
+            Ok(diesel::sql_query(
+                "SELECT (SELECT COUNT(*) FROM activity_bands WHERE activity_id NOT IN (SELECT id FROM activities)) \
+                 + (SELECT COUNT(*) FROM activity_countries WHERE activity_id NOT IN (SELECT id FROM activities)) AS n",
+            )
+            .get_result::<Orphans>(conn)?
+            .n)
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(orphans, 0, "no look-up row of the failed file is left");
+    assert_eq!(
+        app.audit_count("delete", "success").await - deleted_before,
+        200,
+        "the two batches written before the failure are audited as taken out"
+    );
 }
 
 async fn csv_import_is_atomic_and_skips_repeats(app: &TestApp) {

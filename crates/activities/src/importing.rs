@@ -26,9 +26,9 @@ use icat_store::{Db, DbConn};
 use std::collections::HashSet;
 use std::sync::Arc;
 
-/// Rows a write turn holds: about 40 ms of writing at 100,000 activities on SQLite, and few enough
+/// Rows a write turn holds: about 50 ms of writing at 100,000 activities on SQLite, and few enough
 /// that the late check of a batch (capped at 500 rows written since it was scored) sees them all.
-const BATCH: usize = 100;
+const BATCH: usize = 50;
 
 /// What an import did (or, for a dry run, would do).
 pub struct Outcome {
@@ -56,11 +56,17 @@ pub async fn import(
         });
     }
     let actor = user.actor();
+    let mut spent = Spent::default();
     let mut written: Vec<String> = Vec::with_capacity(rows.len());
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let batch: Vec<(String, Data)> = rows.by_ref().take(BATCH).collect();
-        match record_batch(db, &cache, &actor, batch).await {
+    // The vectors of the next batch are computed while this one is scored and written.
+    let mut batches = rows.into_iter().peekable();
+    let mut next = vectors_of(&cache, &mut batches);
+    while let Some(pending) = next {
+        let waited = std::time::Instant::now();
+        let (batch, meanings) = pending.await.map_err(ApiError::internal)?;
+        spent.vectors += waited.elapsed();
+        next = vectors_of(&cache, &mut batches);
+        match record_batch(db, &cache, &actor, batch, meanings, &mut spent).await {
             Ok((ids, repeats)) => {
                 written.extend(ids);
                 skipped += repeats;
@@ -75,10 +81,55 @@ pub async fn import(
             }
         }
     }
+    tracing::info!(
+        created = written.len(),
+        skipped,
+        vectors_s = spent.vectors.as_secs_f64(),
+        scoring_s = spent.scoring.as_secs_f64(),
+        writing_s = spent.writing.as_secs_f64(),
+        "imported activities"
+    );
     Ok(Outcome {
         created: written.len(),
         skipped,
     })
+}
+
+/// A batch of rows and, once computed, their sentence vectors.
+type Vectored = (Vec<(String, Data)>, Vec<Vec<f32>>);
+
+/// Takes the next batch of rows and starts computing their sentence vectors on the blocking pool
+/// (a few milliseconds of a core each), without a database connection.
+fn vectors_of(
+    cache: &FeatureCache,
+    rows: &mut std::iter::Peekable<std::vec::IntoIter<(String, Data)>>,
+) -> Option<
+    impl std::future::Future<Output = Result<Vectored, actix_web::error::BlockingError>> + use<>,
+> {
+    rows.peek()?;
+    let batch: Vec<(String, Data)> = rows.by_ref().take(BATCH).collect();
+    let encoder = cache.sentences().cloned();
+    Some(actix_web::web::block(move || {
+        let meanings = match encoder {
+            Some(encoder) => {
+                let texts: Vec<String> = batch
+                    .iter()
+                    .map(|(_, d)| icat_dedup::sentence(&d.title, &d.description))
+                    .collect();
+                encoder.encode_all(&texts)
+            }
+            None => vec![Vec::new(); batch.len()],
+        };
+        (batch, meanings)
+    }))
+}
+
+/// Where an import's time went, for its log line (`vectors`: waiting for them).
+#[derive(Default)]
+struct Spent {
+    vectors: std::time::Duration,
+    scoring: std::time::Duration,
+    writing: std::time::Duration,
 }
 
 /// The rows to record, each with its agency, and how many were left out as repeats.
@@ -118,7 +169,7 @@ fn plan(
     Ok((kept, skipped))
 }
 
-/// Scores one batch outside any transaction and writes it in one write turn. Returns the ids
+/// Scores one batch, with its vectors, outside any transaction and writes it in one write turn. Returns the ids
 /// written and how many rows turned out, inside the turn, to repeat an activity another request
 /// recorded meanwhile.
 async fn record_batch(
@@ -126,21 +177,10 @@ async fn record_batch(
     cache: &Arc<FeatureCache>,
     actor: &Actor,
     batch: Vec<(String, Data)>,
+    meanings: Vec<Vec<f32>>,
+    spent: &mut Spent,
 ) -> Result<(Vec<String>, usize), ApiError> {
-    // The vectors first, on the blocking pool but without a connection: they take a few
-    // milliseconds of a core each.
-    let meanings: Vec<Vec<f32>> = match cache.sentences().cloned() {
-        Some(encoder) => {
-            let texts: Vec<String> = batch
-                .iter()
-                .map(|(_, d)| icat_dedup::sentence(&d.title, &d.description))
-                .collect();
-            actix_web::web::block(move || encoder.encode_all(&texts))
-                .await
-                .map_err(ApiError::internal)?
-        }
-        None => vec![Vec::new(); batch.len()],
-    };
+    let started = std::time::Instant::now();
     let scorer = cache.clone();
     let scored = db
         .run(move |conn| {
@@ -153,23 +193,30 @@ async fn record_batch(
                 .collect::<Result<Vec<_>, _>>()
         })
         .await?;
+    let scored_done = std::time::Instant::now();
+    spent.scoring += scored_done - started;
     let actor = actor.clone();
-    db.run(move |conn| {
-        icat_store::write(conn, |conn| {
-            let (mut ids, mut repeats) = (Vec::with_capacity(scored.len()), 0);
-            for one in scored {
-                match log::write_scored(conn, &actor, one) {
-                    Ok((activity, _)) => ids.push(activity.id),
-                    // Recorded by another request since the file was checked: a repeat, as it
-                    // would have been then.
-                    Err(e) if e.code == icat_common::ErrorCode::DuplicateActivity => repeats += 1,
-                    Err(e) => return Err(e),
+    let written = db
+        .run(move |conn| {
+            icat_store::write(conn, |conn| {
+                let (mut ids, mut repeats) = (Vec::with_capacity(scored.len()), 0);
+                for one in scored {
+                    match log::write_scored(conn, &actor, one) {
+                        Ok((activity, _)) => ids.push(activity.id),
+                        // Recorded by another request since the file was checked: a repeat, as it
+                        // would have been then.
+                        Err(e) if e.code == icat_common::ErrorCode::DuplicateActivity => {
+                            repeats += 1
+                        }
+                        Err(e) => return Err(e),
+                    }
                 }
-            }
-            Ok((ids, repeats))
+                Ok((ids, repeats))
+            })
         })
-    })
-    .await
+        .await;
+    spent.writing += scored_done.elapsed();
+    written
 }
 
 /// Takes the activities an import wrote out again, with their look-up rows and pairs (and any

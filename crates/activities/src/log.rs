@@ -6,6 +6,7 @@ use crate::model::{Activity, Data, Match, ReasonView, Row};
 use diesel::prelude::*;
 use icat_audit::{Actor, NewEvent};
 use icat_common::ApiError;
+use icat_common::to_json;
 use icat_dedup::{Features, Level, Model};
 use icat_store::DbConn;
 use icat_store::schema::{
@@ -25,9 +26,9 @@ const BLOCK_TAKE: i64 = 60;
 /// What a pair row keeps of its reasons. An overlap's are not stored: a log of 100,000 activities
 /// has some 300,000 overlaps and 6,000 strong pairs, and overlap reasons are read only by the
 /// overlap report, which builds them from the two activities' features ([`explain`]).
-fn stored_reasons(level: Level, reasons: impl FnOnce() -> Vec<ReasonView>) -> String {
+fn stored_reasons(level: Level, reasons: impl FnOnce() -> Vec<ReasonView>) -> QueryResult<String> {
     match level {
-        Level::Overlap => String::new(),
+        Level::Overlap => Ok(String::new()),
         Level::Duplicate | Level::Possible => to_json(&reasons()),
     }
 }
@@ -105,10 +106,6 @@ pub fn explain(
             Some(((a.clone(), b.clone()), reasons))
         })
         .collect())
-}
-
-fn to_json<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_string(value).unwrap_or_else(|_| "[]".into())
 }
 
 /// One activity with its agency's acronym.
@@ -570,7 +567,7 @@ fn save_pairs(
                 activity_pairs::reasons.eq(stored_reasons(
                     Level::parse(&m.level).unwrap_or(Level::Overlap),
                     || m.reasons.clone(),
-                )),
+                )?),
                 activity_pairs::computed_at.eq(now),
                 activity_pairs::overlap_group.eq(overlap_group(
                     (&f.countries, &f.themes),
@@ -617,11 +614,11 @@ fn insert(
             activities::agency_id.eq(agency_id),
             activities::title.eq(&data.title),
             activities::description.eq(&data.description),
-            activities::countries.eq(to_json(&data.countries)),
-            activities::themes.eq(to_json(&data.themes)),
-            activities::sdg_targets.eq(to_json(&data.sdg_targets)),
-            activities::target_groups.eq(to_json(&data.target_groups)),
-            activities::partners.eq(to_json(&data.partners)),
+            activities::countries.eq(to_json(&data.countries)?),
+            activities::themes.eq(to_json(&data.themes)?),
+            activities::sdg_targets.eq(to_json(&data.sdg_targets)?),
+            activities::target_groups.eq(to_json(&data.target_groups)?),
+            activities::partners.eq(to_json(&data.partners)?),
             activities::start_date.eq(data.start_date),
             activities::end_date.eq(data.end_date),
             activities::status.eq(&data.status),
@@ -662,7 +659,7 @@ pub fn load_unscored(
                 created_by,
                 agency_id,
                 data,
-                &to_json(&f),
+                &to_json(&f)?,
                 &same_key,
                 &icat_dedup::band_keys(&f),
             )?;
@@ -701,7 +698,7 @@ pub fn score_new(
     let found = matches(conn, Reader::Cached(cache), &f, &keys, None, None)?;
     Ok(Scored {
         agency_id: agency_id.to_owned(),
-        features: to_json(&f),
+        features: to_json(&f)?,
         same_key: data.same_key(),
         data,
         f,
@@ -824,17 +821,17 @@ pub fn update(
         .set((
             activities::title.eq(&data.title),
             activities::description.eq(&data.description),
-            activities::countries.eq(to_json(&data.countries)),
-            activities::themes.eq(to_json(&data.themes)),
-            activities::sdg_targets.eq(to_json(&data.sdg_targets)),
-            activities::target_groups.eq(to_json(&data.target_groups)),
-            activities::partners.eq(to_json(&data.partners)),
+            activities::countries.eq(to_json(&data.countries)?),
+            activities::themes.eq(to_json(&data.themes)?),
+            activities::sdg_targets.eq(to_json(&data.sdg_targets)?),
+            activities::target_groups.eq(to_json(&data.target_groups)?),
+            activities::partners.eq(to_json(&data.partners)?),
             activities::start_date.eq(data.start_date),
             activities::end_date.eq(data.end_date),
             activities::status.eq(&data.status),
             activities::budget_usd.eq(data.budget_usd),
             activities::same_key.eq(&same_key),
-            activities::features.eq(to_json(&f)),
+            activities::features.eq(to_json(&f)?),
             activities::search_terms.eq(data.search_terms()),
             activities::updated_at.eq(icat_common::now()),
             activities::version.eq(activities::version + 1),
@@ -857,8 +854,8 @@ pub fn update(
         )?;
         let after = find(conn, &before.id)?;
         let diff = icat_audit::diff(
-            &serde_json::to_value(before).unwrap_or_default(),
-            &serde_json::to_value(&after).unwrap_or_default(),
+            &icat_common::to_json_value(before)?,
+            &icat_common::to_json_value(&after)?,
         );
         icat_audit::record(
             conn,
@@ -1082,7 +1079,7 @@ pub fn rebuild(
                 let f = computed.remove(&id).ok_or_else(|| {
                     ApiError::internal(format!("activity {id} vanished during the rebuild"))
                 })?;
-                if icat_dedup::text::hash(to_json(&f).as_bytes()) != stored {
+                if icat_dedup::text::hash(to_json(&f)?.as_bytes()) != stored {
                     rewrite.push(features.len());
                 }
                 f
@@ -1137,8 +1134,8 @@ pub fn rebuild(
             for chunk in rewrite.chunks(1_000) {
                 let rows: Vec<(&String, String)> = chunk
                     .iter()
-                    .map(|&i| (&ids[i], to_json(&features[i])))
-                    .collect();
+                    .map(|&i| Ok((&ids[i], to_json(&features[i])?)))
+                    .collect::<QueryResult<_>>()?;
                 match conn {
                     DbConn::Pg(pg) => {
                         let (keys, values): (Vec<&String>, Vec<&String>) =
@@ -1193,8 +1190,8 @@ pub fn rebuild(
                                     .iter()
                                     .map(ReasonView::from)
                                     .collect()
-                            });
-                            (
+                            })?;
+                            Ok((
                                 activity_pairs::a_id.eq(a),
                                 activity_pairs::b_id.eq(b),
                                 activity_pairs::score.eq(p.score),
@@ -1205,9 +1202,9 @@ pub fn rebuild(
                                     (&features[p.a].countries, &features[p.a].themes),
                                     (&features[p.b].countries, &features[p.b].themes),
                                 )),
-                            )
+                            ))
                         })
-                        .collect();
+                        .collect::<QueryResult<_>>()?;
                     icat_store::execute_natively!(
                         conn,
                         diesel::insert_into(activity_pairs::table).values(&rows)

@@ -167,8 +167,8 @@ pub struct ActivityBody {
     pub budget_usd: Option<f64>,
 }
 
-/// A validated activity.
-#[derive(Clone, Debug, PartialEq)]
+/// A validated activity. (Serialised only for the idempotency fingerprint.)
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Data {
     pub title: String,
     pub description: String,

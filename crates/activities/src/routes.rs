@@ -108,10 +108,10 @@ async fn record(
     let data = body.parse(&mut v);
     v.into_result()?;
     let data = data.ok_or_else(|| ApiError::internal("validated activity missing"))?;
-    let hash = idempotency::fingerprint(&format!("{agency_id}|{data:?}"));
+    let hash = idempotency::fingerprint(&agency_id, &data)?;
     let writer = db.get_ref().clone();
     let cache = cache.into_inner();
-    let answer = db
+    let (status, head, response) = db
         .run(move |conn| {
             let attempt = |conn: &mut icat_store::DbConn| {
                 // Scoring must not run inside a write transaction (it would hold the writer turn
@@ -120,7 +120,7 @@ async fn record(
                 if let Some(key) = &key
                     && let Some(stored) = idempotency::replay(conn, &user.id, key, &hash)?
                 {
-                    return Ok(stored);
+                    return replayed(stored);
                 }
                 let meaning = cache.meaning(&data);
                 let scored = log::score_new(conn, &cache, &agency_id, data, &meaning)?;
@@ -128,15 +128,20 @@ async fn record(
                     (user.actor(), user.id.clone(), key.clone(), hash.clone());
                 writer.write_together(conn, move |conn| {
                     let (activity, matches) = log::write_scored(conn, &actor, scored)?;
+                    let head = Head {
+                        id: activity.id.clone(),
+                        version: activity.version,
+                    };
                     let response = serde_json::to_string(&Recorded {
                         activity,
                         possible_duplicates: matches,
                     })
                     .map_err(ApiError::internal)?;
+                    let created = actix_web::http::StatusCode::CREATED;
                     if let Some(key) = &key {
-                        idempotency::remember(conn, &user_id, key, &hash, 201, &response)?;
+                        idempotency::remember(conn, &user_id, key, &hash, created, &response)?;
                     }
-                    Ok((201, response))
+                    Ok((created, head, response))
                 })
             };
             match attempt(conn) {
@@ -149,7 +154,7 @@ async fn record(
                         .as_deref()
                         .map(|k| idempotency::replay(conn, &user.id, k, &hash))
                     {
-                        Some(Ok(Some(stored))) => Ok(stored),
+                        Some(Ok(Some(stored))) => replayed(stored),
                         _ => Err(e),
                     }
                 }
@@ -157,24 +162,32 @@ async fn record(
             }
         })
         .await?;
-    let (status, response) = answer;
-    let parsed: serde_json::Value = serde_json::from_str(&response).map_err(ApiError::internal)?;
-    let id = parsed["activity"]["id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    let version = parsed["activity"]["version"]
-        .as_i64()
-        .and_then(|v| i32::try_from(v).ok())
-        .unwrap_or(1);
-    Ok(HttpResponse::build(
-        actix_web::http::StatusCode::from_u16(status)
-            .unwrap_or(actix_web::http::StatusCode::CREATED),
-    )
-    .insert_header((header::LOCATION, format!("/api/v1/activities/{id}")))
-    .insert_header(header::ETag(icat_common::web::etag(version)))
-    .content_type("application/json")
-    .body(response))
+    Ok(HttpResponse::build(status)
+        .insert_header((header::LOCATION, format!("/api/v1/activities/{}", head.id)))
+        .insert_header(header::ETag(icat_common::web::etag(head.version)))
+        .content_type("application/json")
+        .body(response))
+}
+
+/// What the headers of a record's answer need: the activity's id and version.
+#[derive(Deserialize)]
+struct Head {
+    id: String,
+    version: i32,
+}
+
+/// A stored [`Recorded`], as far as its headers need it.
+#[derive(Deserialize)]
+struct StoredRecorded {
+    activity: Head,
+}
+
+/// A replayed answer, its head read back from the stored body (which this server wrote).
+fn replayed(
+    (status, response): (actix_web::http::StatusCode, String),
+) -> Result<(actix_web::http::StatusCode, Head, String), ApiError> {
+    let stored: StoredRecorded = serde_json::from_str(&response).map_err(ApiError::internal)?;
+    Ok((status, stored.activity, response))
 }
 
 /// See which activities of other agencies a prospective activity would duplicate or overlap,

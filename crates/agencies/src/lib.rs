@@ -212,7 +212,7 @@ pub fn create(conn: &mut DbConn, actor: &Actor, new: NewAgency) -> Result<Agency
             conn,
             actor,
             &NewEvent::success("create", "agency", &id)
-                .with_changes(serde_json::to_value(&agency).unwrap_or_default()),
+                .with_changes(icat_common::to_json_value(&agency)?),
         )?;
         Ok(agency)
     })
@@ -269,8 +269,8 @@ pub fn update(
         }
         let after = find(conn, id)?;
         let changes = icat_audit::diff(
-            &serde_json::to_value(&before).unwrap_or_default(),
-            &serde_json::to_value(&after).unwrap_or_default(),
+            &icat_common::to_json_value(&before)?,
+            &icat_common::to_json_value(&after)?,
         );
         icat_audit::record(
             conn,

@@ -195,7 +195,7 @@ pub fn create(conn: &mut DbConn, actor: &Actor, new: NewUser) -> Result<User, Ap
             conn,
             actor,
             &NewEvent::success("create", "user", &id)
-                .with_changes(serde_json::to_value(&user).unwrap_or_default()),
+                .with_changes(icat_common::to_json_value(&user)?),
         )?;
         Ok(user)
     })
@@ -293,8 +293,8 @@ pub fn update(
         }
         let (before, after) = (User::from(before), User::from(after));
         let changes = icat_audit::diff(
-            &serde_json::to_value(&before).unwrap_or_default(),
-            &serde_json::to_value(&after).unwrap_or_default(),
+            &icat_common::to_json_value(&before)?,
+            &icat_common::to_json_value(&after)?,
         );
         icat_audit::record(
             conn,

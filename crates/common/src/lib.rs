@@ -15,6 +15,19 @@ pub mod web;
 pub use error::{ApiError, ErrorCode, FieldError, Violations};
 pub use page::{MAX_PER_PAGE, Page, PageParams, all_pages};
 
+/// A value as the JSON text a column stores. Serialising the workspace's own types fails only on a
+/// bug; then the write fails with it (a 500, the cause logged) rather than storing a default.
+pub fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> diesel::QueryResult<String> {
+    serde_json::to_string(value).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))
+}
+
+/// A value as a JSON tree (an audit event's changes), failing as [`to_json`] does.
+pub fn to_json_value<T: serde::Serialize + ?Sized>(
+    value: &T,
+) -> diesel::QueryResult<serde_json::Value> {
+    serde_json::to_value(value).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))
+}
+
 /// The current time in UTC, truncated to microseconds so that SQLite and PostgreSQL store and
 /// return exactly the same value.
 pub fn now() -> chrono::NaiveDateTime {

@@ -331,10 +331,6 @@ struct FocalPointText<'a> {
     themes: &'a [String],
 }
 
-fn to_json(list: &[String]) -> String {
-    serde_json::to_string(list).unwrap_or_else(|_| "[]".into())
-}
-
 /// Designates a focal point. A new primary ends the agency's current primary in the same
 /// transaction (its `valid_until` is set and it stays in the history). Two designations racing for
 /// one agency both succeed, one after the other: the loser of the unique index retries.
@@ -384,9 +380,9 @@ fn designate_once(
                 focal_points::title.eq(new.title.as_deref()),
                 focal_points::email.eq(&new.email),
                 focal_points::phone.eq(new.phone.as_deref()),
-                focal_points::languages.eq(to_json(&new.languages)),
-                focal_points::countries.eq(to_json(&new.countries)),
-                focal_points::themes.eq(to_json(&new.themes)),
+                focal_points::languages.eq(icat_common::to_json(&new.languages)?),
+                focal_points::countries.eq(icat_common::to_json(&new.countries)?),
+                focal_points::themes.eq(icat_common::to_json(&new.themes)?),
                 focal_points::valid_from.eq(new.valid_from),
                 focal_points::designated_by.eq(actor.user_id.as_deref()),
                 focal_points::last_confirmed_at.eq(now),
@@ -411,7 +407,7 @@ fn designate_once(
             conn,
             actor,
             &NewEvent::success("designate", "focal_point", &id)
-                .with_changes(serde_json::to_value(&fp).unwrap_or_default()),
+                .with_changes(icat_common::to_json_value(&fp)?),
         )?;
         Ok(fp)
     })
@@ -543,9 +539,21 @@ pub fn update(
             title: patch.title.clone(),
             email: patch.email.clone(),
             phone: patch.phone.clone(),
-            languages: patch.languages.as_deref().map(to_json),
-            countries: patch.countries.as_deref().map(to_json),
-            themes: patch.themes.as_deref().map(to_json),
+            languages: patch
+                .languages
+                .as_deref()
+                .map(icat_common::to_json)
+                .transpose()?,
+            countries: patch
+                .countries
+                .as_deref()
+                .map(icat_common::to_json)
+                .transpose()?,
+            themes: patch
+                .themes
+                .as_deref()
+                .map(icat_common::to_json)
+                .transpose()?,
             updated_at: icat_common::now(),
         };
         let updated = diesel::update(
@@ -571,8 +579,8 @@ pub fn update(
             },
         )?;
         let diff = icat_audit::diff(
-            &serde_json::to_value(&before).unwrap_or_default(),
-            &serde_json::to_value(&after).unwrap_or_default(),
+            &icat_common::to_json_value(&before)?,
+            &icat_common::to_json_value(&after)?,
         );
         icat_audit::record(
             conn,

@@ -8,14 +8,14 @@
 //! in a savepoint of its own, and commits once; each waiting writer then gets its own answer, after
 //! the commit and never before. A writer's failure rolls back its savepoint alone.
 
-use crate::{DbConn, conn_in_transaction, write};
+use crate::{DbConn, Writer, conn_in_transaction, write};
 use diesel::connection::SimpleConnection;
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::r2d2;
 use diesel::{Connection, RunQueryDsl};
 use icat_common::ApiError;
 use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
-use std::sync::{Condvar, Mutex, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 
 /// Hands one writer its answer once the transaction that ran its work has ended.
 type Deliver = Box<dyn FnOnce(Result<(), &ApiError>) + Send>;
@@ -33,6 +33,8 @@ pub(crate) struct Group {
     writer: Mutex<Option<DbConn>>,
     /// Wakes the checkpointer after a commit (see [`checkpointer`]); set with the writer.
     checkpoint: Mutex<Option<SyncSender<()>>>,
+    /// The database's writer turn, which the checkpointer takes to restart the WAL.
+    turn: Arc<Writer>,
 }
 
 #[derive(Default)]
@@ -43,8 +45,9 @@ struct Waiting {
 }
 
 impl Group {
-    pub(crate) fn new(url: &str) -> Group {
+    pub(crate) fn new(url: &str, turn: Arc<Writer>) -> Group {
         Group {
+            turn,
             state: Mutex::default(),
             done: Condvar::new(),
             url: url.to_owned(),
@@ -105,7 +108,8 @@ impl Group {
                     *self
                         .checkpoint
                         .lock()
-                        .unwrap_or_else(PoisonError::into_inner) = checkpointer(&self.url);
+                        .unwrap_or_else(PoisonError::into_inner) =
+                        checkpointer(&self.url, self.turn.clone());
                 }
                 Err(e) => {
                     tracing::error!(error = %e, "the writer's connection could not be opened");
@@ -135,7 +139,7 @@ impl Group {
 /// frame is back in the file. So when the WAL has grown past [`RESTART_AT`] frames, the thread
 /// takes the writers' turn for the moment it takes to copy the few frames written since and to
 /// restart the log. The thread ends with the group.
-fn checkpointer(url: &str) -> Option<SyncSender<()>> {
+fn checkpointer(url: &str, turn: Arc<Writer>) -> Option<SyncSender<()>> {
     let mut conn = match crate::sqlite_connect(url) {
         Ok(conn) => conn,
         Err(e) => {
@@ -148,7 +152,7 @@ fn checkpointer(url: &str) -> Option<SyncSender<()>> {
         .name("sqlite-checkpoint".into())
         .spawn(move || {
             while woken.recv().is_ok() {
-                if let Err(e) = checkpoint(&mut conn) {
+                if let Err(e) = checkpoint(&mut conn, &turn) {
                     tracing::warn!(error = %e, "checkpoint failed");
                 }
             }
@@ -163,7 +167,7 @@ fn checkpointer(url: &str) -> Option<SyncSender<()>> {
 /// (so that pages written again and again are copied once) made each restart longer: p99 150-230.
 const RESTART_AT: i32 = 16000;
 
-fn checkpoint(conn: &mut diesel::SqliteConnection) -> diesel::QueryResult<()> {
+fn checkpoint(conn: &mut diesel::SqliteConnection, turn: &Writer) -> diesel::QueryResult<()> {
     #[derive(diesel::QueryableByName)]
     struct Outcome {
         #[diesel(sql_type = diesel::sql_types::Integer)]
@@ -171,9 +175,7 @@ fn checkpoint(conn: &mut diesel::SqliteConnection) -> diesel::QueryResult<()> {
     }
     let passive: Outcome = diesel::sql_query("PRAGMA wal_checkpoint(PASSIVE)").get_result(conn)?;
     if passive.log >= RESTART_AT {
-        let _turn = crate::SQLITE_WRITER
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let _turn = turn.turn();
         diesel::sql_query("PRAGMA wal_checkpoint(RESTART)").execute(conn)?;
     }
     Ok(())

@@ -149,6 +149,8 @@ pub struct Db {
     slots: std::sync::Arc<tokio::sync::Semaphore>,
     acquire_timeout: Duration,
     group: std::sync::Arc<group::Group>,
+    /// This database's SQLite writers' turn (see [`Writer`]).
+    writer: std::sync::Arc<Writer>,
     /// The thread of [`Db::run_big`], started with its first job.
     big: std::sync::Arc<std::sync::Mutex<Option<std::sync::mpsc::Sender<BigJob>>>>,
 }
@@ -190,7 +192,8 @@ impl Db {
                 std::fs::create_dir_all(dir)?;
             }
         }
-        let group = group::Group::new(url);
+        let writer = std::sync::Arc::new(Writer::default());
+        let group = group::Group::new(url, writer.clone());
         let manager = Manager {
             url: url.to_owned(),
             backend,
@@ -210,6 +213,7 @@ impl Db {
             slots: std::sync::Arc::new(tokio::sync::Semaphore::new(options.max_size as usize)),
             acquire_timeout: options.acquire_timeout,
             group: std::sync::Arc::new(group),
+            writer,
             big: std::sync::Arc::default(),
         })
     }
@@ -240,11 +244,15 @@ impl Db {
         self.pool.max_size() as usize
     }
 
-    /// A connection for code that runs outside the server (CLI, tests).
-    pub fn get(&self) -> Result<PooledConn, ApiError> {
-        self.pool
+    /// A pooled connection, held by this thread until it is dropped (and known by it as this
+    /// database's: see [`Held`]).
+    pub fn get(&self) -> Result<Held, ApiError> {
+        let conn = self
+            .pool
             .get()
-            .map_err(|e| ApiError::unavailable(format!("no database connection available: {e}")))
+            .map_err(|e| ApiError::unavailable(format!("no database connection available: {e}")))?;
+        let previous = HELD.with(|held| held.borrow_mut().replace(self.writer.clone()));
+        Ok(Held { conn, previous })
     }
 
     /// Waits, as a future, for one of the pool's connections to be free for this request: without
@@ -407,15 +415,13 @@ where
 {
     // SQLite has one writer at a time. Writers of this process take turns here instead of in
     // SQLite's busy handler, which polls with sleeps of up to 100 ms and would give waiting
-    // requests needless latency; the busy timeout still covers writers of other processes.
+    // requests needless latency; the busy timeout still covers writers of other processes (and
+    // connections not taken from a `Db`).
     let outermost_sqlite = matches!(conn, DbConn::Sqlite(_)) && !conn_in_transaction(conn);
-    let _turn = outermost_sqlite.then(|| {
-        SQLITE_WRITER
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    });
+    let writer = held_writer().filter(|_| outermost_sqlite);
+    let _turn = writer.as_deref().map(Writer::turn);
     // Dropped before `_turn`: the time is cleared before the next writer takes the turn.
-    let _writing = outermost_sqlite.then(Writing::begin);
+    let _writing = writer.as_deref().map(Writing::begin);
     let began = match conn {
         DbConn::Pg(_) => return conn.transaction(f),
         DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE"),
@@ -502,29 +508,91 @@ where
     Ok(outcome)
 }
 
-/// The turn of this process's SQLite writers.
-static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+/// The turn of one database's SQLite writers in this process, and when the write transaction in
+/// progress began (for [`unseen_since`]). Each [`Db`] has its own: the writers of two databases
+/// in one process do not wait for each other.
+#[derive(Default)]
+pub(crate) struct Writer {
+    turn: std::sync::Mutex<()>,
+    since: std::sync::Mutex<Option<chrono::NaiveDateTime>>,
+}
 
-/// When the SQLite write transaction in progress in this process began, if one is.
-static WRITING_SINCE: std::sync::Mutex<Option<chrono::NaiveDateTime>> = std::sync::Mutex::new(None);
-
-/// Marks a write transaction in progress for [`unseen_since`], from its start to its end.
-struct Writing;
-
-impl Writing {
-    fn begin() -> Writing {
-        *WRITING_SINCE
+impl Writer {
+    /// Waits for the turn.
+    pub(crate) fn turn(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.turn
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(icat_common::now());
-        Writing
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn mark(&self, since: Option<chrono::NaiveDateTime>) {
+        *self
+            .since
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = since;
+    }
+
+    fn since(&self) -> Option<chrono::NaiveDateTime> {
+        *self
+            .since
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
-impl Drop for Writing {
+thread_local! {
+    /// The [`Writer`] of the database whose pooled connection this thread holds: [`write`] and
+    /// [`unseen_since`] see only a connection, and find its database's state here.
+    static HELD: std::cell::RefCell<Option<std::sync::Arc<Writer>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// A pooled connection of a [`Db`], dereferencing to [`DbConn`]. While this thread holds it, the
+/// thread's writes take that database's writer turn.
+pub struct Held {
+    conn: PooledConn,
+    /// What the thread held before, restored on drop.
+    previous: Option<std::sync::Arc<Writer>>,
+}
+
+impl std::ops::Deref for Held {
+    type Target = DbConn;
+    fn deref(&self) -> &DbConn {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for Held {
+    fn deref_mut(&mut self) -> &mut DbConn {
+        &mut self.conn
+    }
+}
+
+impl Drop for Held {
     fn drop(&mut self) {
-        *WRITING_SINCE
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+        let previous = self.previous.take();
+        HELD.with(|held| *held.borrow_mut() = previous);
+    }
+}
+
+/// The writer of the connection this thread holds, if it came from a [`Db`].
+fn held_writer() -> Option<std::sync::Arc<Writer>> {
+    HELD.with(|held| held.borrow().clone())
+}
+
+/// Marks a write transaction in progress for [`unseen_since`], from its start to its end.
+struct Writing<'a>(&'a Writer);
+
+impl<'a> Writing<'a> {
+    fn begin(writer: &'a Writer) -> Writing<'a> {
+        writer.mark(Some(icat_common::now()));
+        Writing(writer)
+    }
+}
+
+impl Drop for Writing<'_> {
+    fn drop(&mut self) {
+        self.0.mark(None);
     }
 }
 
@@ -537,9 +605,8 @@ impl Drop for Writing {
 /// pair of two activities committed at the same instant may wait for `icat dedup rebuild`.
 pub fn unseen_since() -> chrono::NaiveDateTime {
     let now = icat_common::now();
-    WRITING_SINCE
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
+    held_writer()
+        .and_then(|writer| writer.since())
         .map_or(now, |began| began.min(now))
 }
 
@@ -637,6 +704,69 @@ mod tests {
                 .all(|t| t.as_deref() == Some("icat-big-reads")),
             "{threads:?}"
         );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// The writer turn belongs to a database: a write to one does not wait for a long write to
+    /// another in the same process, and [`unseen_since`] in one does not report the other's.
+    #[test]
+    fn two_databases_have_their_own_writer_turn() {
+        use std::time::{Duration, Instant};
+        let dir = std::env::temp_dir().join(format!("icat-turns-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let open = |name: &str| {
+            let db = Db::connect(
+                &dir.join(name).display().to_string(),
+                PoolOptions::default(),
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+            db.migrate().unwrap_or_else(|e| panic!("{e}"));
+            db
+        };
+        let (first, second) = (open("first.db"), open("second.db"));
+        let (began, begun) = std::sync::mpsc::channel();
+        let long = {
+            let first = first.clone();
+            std::thread::spawn(move || {
+                let mut conn = first.get().unwrap_or_else(|e| panic!("{e}"));
+                write(&mut *conn, |conn| {
+                    put_setting(conn, "k", "first")?;
+                    let _ = began.send(());
+                    std::thread::sleep(Duration::from_millis(600));
+                    Ok::<_, diesel::result::Error>(())
+                })
+                .unwrap_or_else(|e| panic!("{e}"));
+            })
+        };
+        begun.recv().unwrap_or_else(|e| panic!("{e}"));
+        let started = Instant::now();
+        let mut conn = second.get().unwrap_or_else(|e| panic!("{e}"));
+        let unseen = unseen_since();
+        write(&mut *conn, |conn| put_setting(conn, "k", "second"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let waited = started.elapsed();
+        drop(conn);
+        assert!(
+            waited < Duration::from_millis(300),
+            "a write to the second database waited {waited:?} for the first's"
+        );
+        assert!(
+            unseen >= icat_common::now() - chrono::Duration::milliseconds(300),
+            "the second database saw the first's write in progress: {unseen}"
+        );
+        // The same database's writers do take turns.
+        let started = Instant::now();
+        let mut conn = first.get().unwrap_or_else(|e| panic!("{e}"));
+        write(&mut *conn, |conn| put_setting(conn, "k2", "first"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            started.elapsed() >= Duration::from_millis(200),
+            "{:?}",
+            started.elapsed()
+        );
+        drop(conn);
+        long.join()
+            .unwrap_or_else(|_| panic!("the long writer panicked"));
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -729,7 +729,7 @@ mod tests {
             let first = first.clone();
             std::thread::spawn(move || {
                 let mut conn = first.get().unwrap_or_else(|e| panic!("{e}"));
-                write(&mut *conn, |conn| {
+                write(&mut conn, |conn| {
                     put_setting(conn, "k", "first")?;
                     let _ = began.send(());
                     std::thread::sleep(Duration::from_millis(600));
@@ -742,7 +742,7 @@ mod tests {
         let started = Instant::now();
         let mut conn = second.get().unwrap_or_else(|e| panic!("{e}"));
         let unseen = unseen_since();
-        write(&mut *conn, |conn| put_setting(conn, "k", "second"))
+        write(&mut conn, |conn| put_setting(conn, "k", "second"))
             .unwrap_or_else(|e| panic!("{e}"));
         let waited = started.elapsed();
         drop(conn);
@@ -757,7 +757,7 @@ mod tests {
         // The same database's writers do take turns.
         let started = Instant::now();
         let mut conn = first.get().unwrap_or_else(|e| panic!("{e}"));
-        write(&mut *conn, |conn| put_setting(conn, "k2", "first"))
+        write(&mut conn, |conn| put_setting(conn, "k2", "first"))
             .unwrap_or_else(|e| panic!("{e}"));
         assert!(
             started.elapsed() >= Duration::from_millis(200),

@@ -10,7 +10,10 @@ server's peak memory during the class (VmHWM, reset before each class). `icat de
 Output: a table on the terminal and target/bench/report.json.
 """
 
+import csv
+import io
 import json
+import random
 import os
 import re
 import socket
@@ -31,6 +34,8 @@ SECONDS = int(os.environ.get("ICAT_BENCH_SECONDS", "5"))
 ROUNDS = 3
 ADMIN = ("admin@icat.test", "a long secretariat passphrase")
 SEEDED = ("seed.user001@icat.test", "seeded account passphrase")
+# A seeded editor of another agency than SEEDED's (the seed gives users agencies in turn).
+OTHER_AGENCY = ("seed.user002@icat.test", "seeded account passphrase")
 
 
 def free_port():
@@ -222,6 +227,9 @@ def http_classes(server, backend):
     ):
         rows.append(measure(server, backend, name, conns, {"BENCH_PATH": path, **token}))
     rows.append(measure(server, backend, "record activity (duplicate check)", 16, token, script="bench/record.lua"))
+    rows.append(import_row(server, backend, 5000))
+    if backend == "postgres":
+        rows.append(import_row(server, backend, 10000))
     login = {"BENCH_METHOD": "POST", "BENCH_PATH": "/api/v1/auth/login",
              "BENCH_BODY": json.dumps({"email": SEEDED[0], "password": SEEDED[1]})}
     for conns in (1, 2, 8):
@@ -239,6 +247,73 @@ def http_classes(server, backend):
     during["ratio_to_alone"] = round(during["rps"] / alone["rps"], 3) if alone["rps"] else 0
     rows.append(during)
     return rows
+
+
+IMPORT_WORDS = ("training judges border shelter hotline awareness labour inspectors recruitment fishing children women "
+                "migrants online investigation financial referral screening reintegration research legislation "
+                "coordination data survivors prosecutors police caseworkers schools villages factories garment farms").split()
+IMPORT_COUNTRIES = "NG GH TH KH VN PH IN BD NP MX CO UA MD ET KE".split()
+IMPORT_THEMES = "prevention protection prosecution partnerships".split()
+
+
+def import_file(rows, tag):
+    """A CSV of `rows` varied activities (7-word titles, 30-word descriptions, one country and theme)."""
+    rnd = random.Random(tag)
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(["title", "description", "countries", "themes", "start_date", "end_date"])
+    for i in range(rows):
+        year = rnd.randint(2019, 2029)
+        w.writerow([" ".join(rnd.choice(IMPORT_WORDS) for _ in range(7)) + f" {tag}-{i}",
+                    " ".join(rnd.choice(IMPORT_WORDS) for _ in range(30)),
+                    rnd.choice(IMPORT_COUNTRIES), rnd.choice(IMPORT_THEMES),
+                    f"{year}-{rnd.randint(1, 6):02d}-01", f"{year}-12-31"])
+    return out.getvalue().encode()
+
+
+def import_row(server, backend, rows):
+    """One editor imports `rows` rows while an editor of another agency records an activity every
+    200 ms: the import's time, and the longest any of those records waited while it ran."""
+    importer = server.login(*SEEDED)
+    other = server.login(*OTHER_AGENCY)
+    body = import_file(rows, f"import{rows}-{time.time_ns()}")
+    waits, stop = [], threading.Event()
+
+    def recorder():
+        n = 0
+        while not stop.is_set():
+            n += 1
+            activity = {"title": f"Recorded during an import {time.time_ns()} {n}", "description": "A single record",
+                        "countries": ["NG"], "themes": ["prevention"], "start_date": "2027-01-01", "end_date": "2027-06-30"}
+            request = urllib.request.Request(server.base + "/api/v1/activities", method="POST",
+                                             data=json.dumps(activity).encode(),
+                                             headers={"Authorization": f"Bearer {other}", "Content-Type": "application/json"})
+            started = time.perf_counter()
+            with urllib.request.urlopen(request, timeout=900) as r:
+                r.read()
+            waits.append((started, time.perf_counter() - started))
+            time.sleep(0.2)
+
+    thread = threading.Thread(target=recorder)
+    thread.start()
+    time.sleep(0.5)
+    server.reset_peak_rss()
+    request = urllib.request.Request(server.base + "/api/v1/activities/import", method="POST", data=body,
+                                     headers={"Authorization": f"Bearer {importer}", "Content-Type": "text/csv"})
+    started = time.perf_counter()
+    with urllib.request.urlopen(request, timeout=1800) as r:
+        created = json.load(r)["created"]
+    seconds = time.perf_counter() - started
+    stop.set()
+    thread.join()
+    during = [w for s, w in waits if s <= started + seconds and s + w >= started]
+    longest = max(during, default=0)
+    row = {"class": f"import {rows} rows", "backend": backend, "connections": 1, "seconds": round(seconds, 2),
+           "created": created, "records_during": len(during), "longest_record_wait_ms": round(longest * 1000, 1),
+           "peak_rss_mb": round(server.peak_rss_mb(), 1)}
+    print(f"  {row['class']:<34}   1 conn  {seconds:>8.2f} s  ({rows / seconds:.0f} rows/s); "
+          f"{len(during)} records meanwhile, longest {longest * 1000:.0f} ms", flush=True)
+    return row
 
 
 def rebuild_row(database, backend):

@@ -28,7 +28,7 @@ use std::sync::Arc;
 
 /// Rows a write turn holds: about 50 ms of writing at 100,000 activities on SQLite, and few enough
 /// that the late check of a batch (capped at 500 rows written since it was scored) sees them all.
-const BATCH: usize = 50;
+const BATCH: usize = 25;
 
 /// What an import did (or, for a dry run, would do).
 pub struct Outcome {
@@ -98,8 +98,9 @@ pub async fn import(
 /// A batch of rows and, once computed, their sentence vectors.
 type Vectored = (Vec<(String, Data)>, Vec<Vec<f32>>);
 
-/// Takes the next batch of rows and starts computing their sentence vectors on the blocking pool
-/// (a few milliseconds of a core each), without a database connection.
+/// Takes the next batch of rows and starts computing their sentence vectors on a thread of the
+/// blocking pool (a few milliseconds of a core each; one core, so that the import leaves the others
+/// to the requests beside it), without a database connection.
 fn vectors_of(
     cache: &FeatureCache,
     rows: &mut std::iter::Peekable<std::vec::IntoIter<(String, Data)>>,
@@ -116,7 +117,7 @@ fn vectors_of(
                     .iter()
                     .map(|(_, d)| icat_dedup::sentence(&d.title, &d.description))
                     .collect();
-                encoder.encode_all(&texts)
+                encoder.encode_batched(&texts)
             }
             None => vec![Vec::new(); batch.len()],
         };

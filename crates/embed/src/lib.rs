@@ -69,24 +69,24 @@ impl Encoder {
             .unwrap_or_default()
     }
 
-    /// The vectors of many texts (rebuilds and imports), in batches of about [`BATCH_TOKENS`]
-    /// tokens on every core: the same vectors as [`Encoder::encode`] one by one, in less time.
+    /// The vectors of many texts (rebuilds), in batches of about [`BATCH_TOKENS`] tokens on every
+    /// core: the same vectors as [`Encoder::encode`] one by one, in less time.
     pub fn encode_all(&self, texts: &[String]) -> Vec<Vec<f32>> {
         use rayon::prelude::*;
         let tokens: Vec<Vec<u32>> = texts.par_iter().map(|t| self.tokens(t)).collect();
-        let mut batches: Vec<&[Vec<u32>]> = Vec::new();
-        let (mut first, mut size) = (0, 0);
-        for (i, ids) in tokens.iter().enumerate() {
-            if size > 0 && size + ids.len() > BATCH_TOKENS {
-                batches.push(&tokens[first..i]);
-                (first, size) = (i, 0);
-            }
-            size += ids.len();
-        }
-        batches.push(&tokens[first..]);
-        batches
+        batches(&tokens)
             .par_iter()
             .flat_map_iter(|batch| self.network.forward(batch))
+            .collect()
+    }
+
+    /// [`Encoder::encode_all`] on the calling thread alone: for work that runs beside requests
+    /// (a CSV import), which must leave the other cores to them.
+    pub fn encode_batched(&self, texts: &[String]) -> Vec<Vec<f32>> {
+        let tokens: Vec<Vec<u32>> = texts.iter().map(|t| self.tokens(t)).collect();
+        batches(&tokens)
+            .iter()
+            .flat_map(|batch| self.network.forward(batch))
             .collect()
     }
 
@@ -94,6 +94,22 @@ impl Encoder {
     pub fn tokens(&self, text: &str) -> Vec<u32> {
         self.tokenizer.encode(text)
     }
+}
+
+/// Consecutive texts' tokens in batches of about [`BATCH_TOKENS`]: enough texts to share each
+/// weight matrix's trip through memory, few enough for the activations to stay in cache.
+fn batches(tokens: &[Vec<u32>]) -> Vec<&[Vec<u32>]> {
+    let mut batches: Vec<&[Vec<u32>]> = Vec::new();
+    let (mut first, mut size) = (0, 0);
+    for (i, ids) in tokens.iter().enumerate() {
+        if size > 0 && size + ids.len() > BATCH_TOKENS {
+            batches.push(&tokens[first..i]);
+            (first, size) = (i, 0);
+        }
+        size += ids.len();
+    }
+    batches.push(&tokens[first..]);
+    batches
 }
 
 /// The cosine similarity of two unit vectors.

@@ -742,8 +742,7 @@ mod tests {
         let started = Instant::now();
         let mut conn = second.get().unwrap_or_else(|e| panic!("{e}"));
         let unseen = unseen_since();
-        write(&mut conn, |conn| put_setting(conn, "k", "second"))
-            .unwrap_or_else(|e| panic!("{e}"));
+        write(&mut conn, |conn| put_setting(conn, "k", "second")).unwrap_or_else(|e| panic!("{e}"));
         let waited = started.elapsed();
         drop(conn);
         assert!(
@@ -757,8 +756,7 @@ mod tests {
         // The same database's writers do take turns.
         let started = Instant::now();
         let mut conn = first.get().unwrap_or_else(|e| panic!("{e}"));
-        write(&mut conn, |conn| put_setting(conn, "k2", "first"))
-            .unwrap_or_else(|e| panic!("{e}"));
+        write(&mut conn, |conn| put_setting(conn, "k2", "first")).unwrap_or_else(|e| panic!("{e}"));
         assert!(
             started.elapsed() >= Duration::from_millis(200),
             "{:?}",

@@ -457,7 +457,9 @@ pub struct Imported {
 }
 
 /// Import activities from CSV (`text/csv`). An invalid row saves nothing of the file (422 with
-/// every row's errors); rows that repeat an activity the agency already has are skipped.
+/// every row's errors); rows that repeat an activity the agency already has are skipped. Rows are
+/// written a few at a time, so that other writers never wait for the file (others may see them
+/// before the answer); a failure part-way takes out what was written and saves nothing.
 #[utoipa::path(
     tag = "activities",
     security(("bearer" = [])),

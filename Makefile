@@ -55,13 +55,8 @@ lint: deps ## Formatting, clippy with -D warnings, and the dependency direction
 	@# The store must stay free of actix-web (its errors reach HTTP only through icat_common's `web` feature).
 	@if $(CARGO) tree -p icat_store -e normal --prefix none | grep -q '^actix-web '; then \
 		echo "icat_store depends on actix-web; it must not"; exit 1; fi
-	@# dedup-style pure crates and the store never reach up to domain crates.
-	@if $(CARGO) tree -p icat_store -e normal --prefix none | grep -qE '^icat_(auth|audit|agencies|server) '; then \
-		echo "icat_store depends on a crate above it"; exit 1; fi
-	@# The read model sits above the domain crates: none of them may depend on it.
-	@for c in icat_activities icat_directory icat_agencies icat_auth icat_audit icat_dedup icat_store; do \
-		if $(CARGO) tree -p $$c -e normal --prefix none | grep -q '^icat_reports '; then \
-			echo "$$c depends on icat_reports; it must not"; exit 1; fi; done
+	@# Each crate's dependencies on the workspace's crates, against the table in docs/ARCHITECTURE.md.
+	@python3 tools/check-deps
 
 fmt: ## Format the code
 	$(CARGO) fmt --all

@@ -20,7 +20,7 @@ use icat_auth::{AuthUser, Role};
 use icat_common::{ApiError, FieldError};
 use icat_store::schema::{
     activities, activity_bands, activity_countries, activity_pairs, activity_sdgs, activity_themes,
-    agencies, pair_reviews,
+    pair_reviews,
 };
 use icat_store::{Db, DbConn};
 use std::collections::HashSet;
@@ -275,16 +275,8 @@ fn agency_of(
     user: &AuthUser,
     named: Option<&str>,
 ) -> Result<Result<String, String>, ApiError> {
-    let found: Option<(String, bool)> = match named {
-        Some(acronym) => agencies::table
-            .filter(
-                agencies::id
-                    .eq(acronym)
-                    .or(icat_store::lower(agencies::acronym).eq(acronym.to_lowercase())),
-            )
-            .select((agencies::id, agencies::active))
-            .first(conn)
-            .optional()?,
+    let found = match named {
+        Some(named) => icat_store::find_agency(conn, named)?,
         None => None,
     };
     match user.role {

@@ -5,7 +5,8 @@
 //! outlives every rebuild. Also: the same-agency exact duplicate (409), idempotent recording, CSV
 //! import and export. (The duplicate report that shows the pairs is `icat_reports`'.)
 //!
-//! May depend on `icat_common`, `icat_store`, `icat_auth`, `icat_audit` and `icat_dedup`.
+//! May depend on `icat_common`, `icat_store`, `icat_auth`, `icat_audit`, `icat_dedup` and
+//! `icat_embed`.
 
 mod csvio;
 pub mod feature_cache;

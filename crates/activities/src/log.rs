@@ -965,8 +965,8 @@ type Source = (
 );
 
 /// Calls `each` with the id and stored features of every activity of the log, holding few rows
-/// at a time. SQLite streams the table in its own order (in id order, each row would be a random
-/// read: ids are random); PostgreSQL's driver would buffer a whole result, so it reads in slices.
+/// at a time. SQLite streams the table in its own order (its rowid order, the order rows were
+/// written); PostgreSQL's driver would buffer a whole result, so it reads in slices.
 fn each_stored_features(
     conn: &mut DbConn,
     mut each: impl FnMut(String, String),

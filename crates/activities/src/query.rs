@@ -6,10 +6,10 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Date, Text};
 use icat_common::{ApiError, Page, PageParams, search};
+use icat_store::DbConn;
 use icat_store::schema::{
     activities, activity_countries, activity_sdgs, activity_themes, agencies,
 };
-use icat_store::{DbConn, lower};
 
 /// Filters of the activity list; all optional, combined with AND.
 #[derive(Clone, Debug, Default)]
@@ -233,11 +233,7 @@ fn ids(
             q = q.filter(
                 activities::agency_id.eq_any(
                     agencies::table
-                        .filter(
-                            agencies::id
-                                .eq(agency.clone())
-                                .or(lower(agencies::acronym).eq(agency.to_lowercase())),
-                        )
+                        .filter(icat_store::agency_named(agency))
                         .select(agencies::id),
                 ),
             );
@@ -378,11 +374,7 @@ fn ids_in_country(
             q = q.filter(
                 activity_countries::agency_id.eq_any(
                     agencies::table
-                        .filter(
-                            agencies::id
-                                .eq(agency.clone())
-                                .or(lower(agencies::acronym).eq(agency.to_lowercase())),
-                        )
+                        .filter(icat_store::agency_named(agency))
                         .select(agencies::id),
                 ),
             );

@@ -26,6 +26,8 @@ pub enum Kind {
 }
 
 impl Kind {
+    pub const ALL: [Kind; 3] = [Kind::UnEntity, Kind::Intergovernmental, Kind::Other];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::UnEntity => "un_entity",
@@ -99,11 +101,7 @@ impl From<AgencyRow> for Agency {
 /// An agency by id or by acronym (any case).
 pub fn find(conn: &mut DbConn, id_or_acronym: &str) -> Result<Agency, ApiError> {
     agencies::table
-        .filter(
-            agencies::id
-                .eq(id_or_acronym)
-                .or(lower(agencies::acronym).eq(id_or_acronym.to_lowercase())),
-        )
+        .filter(icat_store::agency_named(id_or_acronym))
         .select(AgencyRow::as_select())
         .first(conn)
         .optional()?

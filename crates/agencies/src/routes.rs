@@ -46,8 +46,6 @@ pub struct AgencyQuery {
     params(AgencyQuery),
     responses(
         (status = 200, description = "A page of agencies, by acronym", body = Page<Agency>),
-        (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/api/v1/agencies")]
@@ -75,7 +73,6 @@ async fn list_agencies(
     params(("id" = String, Path, description = "Agency id or acronym")),
     responses(
         (status = 200, description = "The agency", body = Agency),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such agency", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -120,7 +117,6 @@ fn parse_date(raw: &str) -> Result<NaiveDate, String> {
     request_body = CreateAgency,
     responses(
         (status = 201, description = "Created", body = Agency),
-        (status = 400, description = "Malformed body or unknown fields", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The acronym is taken", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field breaks a rule", body = Problem, content_type = "application/problem+json"),
@@ -202,7 +198,6 @@ pub struct UpdateAgency {
     request_body = UpdateAgency,
     responses(
         (status = 200, description = "Changed", body = Agency),
-        (status = 400, description = "Malformed body or unknown fields", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such agency", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The acronym is taken", body = Problem, content_type = "application/problem+json"),

@@ -72,7 +72,6 @@ fn tokens(
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Signed in", body = TokenResponse),
-        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "invalid_credentials", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "rate_limited, with Retry-After", body = Problem, content_type = "application/problem+json"),
     )
@@ -169,7 +168,6 @@ pub struct RefreshRequest {
     request_body = RefreshRequest,
     responses(
         (status = 200, description = "A new token pair", body = TokenResponse),
-        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Unknown, used or ended", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -228,7 +226,6 @@ async fn refresh(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Signed out"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/api/v1/auth/logout")]
@@ -254,7 +251,6 @@ async fn logout(db: web::Data<Db>, user: AuthUser) -> Result<HttpResponse, ApiEr
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The signed-in user", body = User),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/api/v1/auth/me")]
@@ -279,7 +275,6 @@ pub struct PasswordChange {
     request_body = PasswordChange,
     responses(
         (status = 204, description = "Changed"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Wrong current password, or the new one breaks the rules", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many wrong current passwords", body = Problem, content_type = "application/problem+json"),
     )
@@ -352,8 +347,6 @@ pub struct UserQuery {
     params(UserQuery),
     responses(
         (status = 200, description = "A page of users", body = Page<User>),
-        (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -409,7 +402,6 @@ fn parse_role(raw: &str) -> Result<Role, String> {
     request_body = CreateUser,
     responses(
         (status = 201, description = "Created", body = User),
-        (status = 400, description = "Malformed body or unknown fields", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The e-mail address is taken", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field breaks a rule", body = Problem, content_type = "application/problem+json"),
@@ -504,7 +496,6 @@ pub struct UpdateUser {
     request_body = UpdateUser,
     responses(
         (status = 200, description = "Changed", body = User),
-        (status = 400, description = "Malformed body or unknown fields", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Would leave no active admin", body = Problem, content_type = "application/problem+json"),

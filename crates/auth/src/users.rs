@@ -9,7 +9,7 @@ use icat_store::schema::{agencies, users};
 use icat_store::{DbConn, lower};
 use serde::{Deserialize, Serialize};
 
-/// What a user may do; see the role table in API.md.
+/// What a user may do; the route-by-route matrix is `tests/tests/api/matrix.rs` (docs/SECURITY.md).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
@@ -22,6 +22,8 @@ pub enum Role {
 }
 
 impl Role {
+    pub const ALL: [Role; 3] = [Role::Admin, Role::Editor, Role::Viewer];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Admin => "admin",

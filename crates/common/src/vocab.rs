@@ -20,6 +20,9 @@ pub const SDG_TARGETS: [&str; 3] = ["5.2", "8.7", "16.2"];
 /// What an activity's status can be.
 pub const ACTIVITY_STATUSES: [&str; 4] = ["planned", "ongoing", "completed", "cancelled"];
 
+/// A person's verdict on a pair of activities of two agencies.
+pub const DECISIONS: [&str; 3] = ["duplicate", "not_duplicate", "coordinated"];
+
 /// Every country code, in alphabetical order.
 pub fn countries() -> impl Iterator<Item = &'static str> {
     COUNTRIES.split_ascii_whitespace()
@@ -195,7 +198,7 @@ pub mod schema {
     vocabulary!(
         Decision,
         "A verdict on a pair of activities.",
-        ["duplicate", "not_duplicate", "coordinated"]
+        super::DECISIONS
     );
 
     /// One line of text: the API trims it and refuses it empty or holding control characters.

@@ -177,11 +177,7 @@ pub fn list(
             q = q.filter(focal_points::valid_until.is_null());
         }
         if let Some(agency) = &filter.agency {
-            q = q.filter(
-                agencies::id
-                    .eq(agency.clone())
-                    .or(lower(agencies::acronym).eq(agency.to_lowercase())),
-            );
+            q = q.filter(icat_store::agency_named(agency));
         }
         if let Some(role) = filter.role {
             q = q.filter(focal_points::role.eq(role.as_str()));
@@ -267,15 +263,7 @@ pub struct NewFocalPoint {
 
 /// The agency a designation is for: id or acronym; it must be an active member.
 pub fn resolve_agency(conn: &mut DbConn, id_or_acronym: &str) -> Result<String, ApiError> {
-    let (id, active): (String, bool) = agencies::table
-        .filter(
-            agencies::id
-                .eq(id_or_acronym)
-                .or(lower(agencies::acronym).eq(id_or_acronym.to_lowercase())),
-        )
-        .select((agencies::id, agencies::active))
-        .first(conn)
-        .optional()?
+    let (id, active) = icat_store::find_agency(conn, id_or_acronym)?
         .ok_or_else(|| ApiError::not_found("no agency has this id or acronym"))?;
     if !active {
         return Err(ApiError::conflict(

@@ -99,8 +99,6 @@ fn filter(
     params(DirectoryQuery),
     responses(
         (status = 200, description = "A page of designations", body = Page<FocalPoint>),
-        (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/api/v1/focal-points")]
@@ -125,7 +123,6 @@ async fn list_focal_points(
     params(("id" = String, Path, description = "Focal point id")),
     responses(
         (status = 200, description = "The designation", body = FocalPoint),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such focal point", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -195,7 +192,6 @@ fn date(raw: &str) -> Result<NaiveDate, String> {
     request_body = Designation,
     responses(
         (status = 201, description = "Designated", body = FocalPoint),
-        (status = 400, description = "Malformed body or unknown fields", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin or an editor of this agency", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such agency", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The agency is no longer an active member", body = Problem, content_type = "application/problem+json"),
@@ -309,7 +305,6 @@ pub struct FocalPointChange {
     request_body = FocalPointChange,
     responses(
         (status = 200, description = "Changed", body = FocalPoint),
-        (status = 400, description = "Malformed body or unknown fields", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin or an editor of this agency", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such focal point", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The designation has ended", body = Problem, content_type = "application/problem+json"),
@@ -442,7 +437,6 @@ async fn confirm_focal_point(
     params(("id" = String, Path, description = "Focal point id")),
     responses(
         (status = 200, description = "vCard 4.0", body = String, content_type = "text/vcard"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such focal point", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -473,8 +467,6 @@ async fn focal_point_vcard(
     params(ExportQuery),
     responses(
         (status = 200, description = "vCard 4.0, one card per focal point", body = String, content_type = "text/vcard"),
-        (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/api/v1/focal-points/export.vcf")]
@@ -547,8 +539,6 @@ fn csv_of(all: &[FocalPoint]) -> Result<String, ApiError> {
     params(ExportQuery),
     responses(
         (status = 200, description = "CSV; lists inside a cell are separated by `;`", body = String, content_type = "text/csv"),
-        (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/api/v1/focal-points/export.csv")]

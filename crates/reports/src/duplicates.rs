@@ -605,15 +605,7 @@ fn build_cluster(
 }
 
 fn agency_id(conn: &mut DbConn, id_or_acronym: &str) -> QueryResult<Option<String>> {
-    agencies::table
-        .filter(
-            agencies::id
-                .eq(id_or_acronym)
-                .or(icat_store::lower(agencies::acronym).eq(id_or_acronym.to_lowercase())),
-        )
-        .select(agencies::id)
-        .first(conn)
-        .optional()
+    Ok(icat_store::find_agency(conn, id_or_acronym)?.map(|(id, _)| id))
 }
 
 fn load_refs(conn: &mut DbConn, ids: &[String]) -> QueryResult<HashMap<String, ActivityRef>> {

@@ -58,7 +58,6 @@ pub struct ReportQuery {
     params(ReportQuery),
     responses(
         (status = 200, description = "The report (JSON, or CSV with format=csv: one row a pair)", body = report::Report),
-        (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/api/v1/reports/duplicates")]
@@ -254,8 +253,6 @@ fn csv_download(filename: &str, rows: Vec<Vec<String>>) -> Result<HttpResponse, 
     params(FormatQuery),
     responses(
         (status = 200, description = "One entry per active member, by acronym (or CSV)", body = Vec<crate::summary::Participation>),
-        (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/api/v1/reports/participation")]
@@ -319,9 +316,7 @@ pub struct SummaryQuery {
     params(SummaryQuery),
     responses(
         (status = 200, description = "The counts (or CSV: dimension, key, count)", body = crate::summary::Summary),
-        (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`to` before `from`", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/api/v1/reports/summary")]
@@ -392,7 +387,6 @@ async fn summary(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The coverage report", body = crate::coverage::Coverage),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/api/v1/reports/focal-point-coverage")]

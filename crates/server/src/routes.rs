@@ -87,8 +87,6 @@ fn moment(raw: &str, end_of_day: bool) -> Result<NaiveDateTime, ApiError> {
     params(AuditQuery),
     responses(
         (status = 200, description = "A page of events", body = Page<icat_audit::Event>),
-        (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -122,8 +120,8 @@ pub struct Vocabularies {
     pub themes: &'static [&'static str],
     pub sdg_targets: &'static [&'static str],
     pub activity_statuses: &'static [&'static str],
-    pub roles: &'static [&'static str],
-    pub agency_kinds: &'static [&'static str],
+    pub roles: Vec<&'static str>,
+    pub agency_kinds: Vec<&'static str>,
     pub review_decisions: &'static [&'static str],
 }
 
@@ -134,7 +132,6 @@ pub struct Vocabularies {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The vocabularies", body = Vocabularies),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/api/v1/vocabularies")]
@@ -145,9 +142,11 @@ async fn vocabularies(_user: AuthUser) -> HttpResponse {
         themes: &vocab::THEMES,
         sdg_targets: &vocab::SDG_TARGETS,
         activity_statuses: &icat_activities::model::STATUSES,
-        roles: &["admin", "editor", "viewer"],
-        agency_kinds: &["un_entity", "intergovernmental", "other"],
-        review_decisions: &["duplicate", "not_duplicate", "coordinated"],
+        roles: icat_auth::Role::ALL.map(icat_auth::Role::as_str).to_vec(),
+        agency_kinds: icat_agencies::Kind::ALL
+            .map(icat_agencies::Kind::as_str)
+            .to_vec(),
+        review_decisions: &vocab::DECISIONS,
     })
 }
 

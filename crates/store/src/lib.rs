@@ -1,6 +1,7 @@
 //! The database layer: the portable diesel schema, a connection enum over SQLite (embedded default)
 //! and PostgreSQL (for deployments that outgrow one machine), an r2d2 pool, embedded migrations,
-//! and [`Db::run`], the one helper every query goes through.
+//! and the helpers a request's database work runs in: [`Db::run`] (and [`Db::run_big`] for the large
+//! reports), [`write`] for a write transaction and [`Db::write_together`] for the group commit.
 //!
 //! May depend on `icat_common` only, and never on actix-web (checked by `make lint`): the blocking
 //! pool it uses is tokio's, which is the one actix-web runs on.
@@ -800,6 +801,27 @@ mod tests {
 diesel::define_sql_function! {
     /// SQL `lower()`, the same on both backends for ASCII text.
     fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// The agency an `agency` parameter names, as every route takes it: by id, or by acronym in any
+/// case. A condition on the `agencies` table (alone or joined).
+#[diesel::dsl::auto_type]
+pub fn agency_named(id_or_acronym: &str) -> _ {
+    let id: String = id_or_acronym.to_owned();
+    let acronym: String = id_or_acronym.to_lowercase();
+    schema::agencies::id
+        .eq(id)
+        .or(lower(schema::agencies::acronym).eq(acronym))
+}
+
+/// The id of the agency `id_or_acronym` names (see [`agency_named`]) and whether it is an active
+/// member, if there is one.
+pub fn find_agency(conn: &mut DbConn, id_or_acronym: &str) -> QueryResult<Option<(String, bool)>> {
+    schema::agencies::table
+        .filter(agency_named(id_or_acronym))
+        .select((schema::agencies::id, schema::agencies::active))
+        .first(conn)
+        .optional()
 }
 
 /// A LIKE pattern that finds `text` anywhere, lower-cased, with `%`, `_` and `\` escaped so they

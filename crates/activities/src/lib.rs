@@ -12,13 +12,16 @@ mod csvio;
 pub mod feature_cache;
 mod idempotency;
 mod importing;
+mod index;
 pub mod log;
 pub mod match_model;
 pub mod model;
 pub mod query;
+pub mod rebuild;
 pub mod review;
 mod routes;
+pub mod scoring;
 
 pub use feature_cache::FeatureCache;
-pub use log::rebuild;
+pub use rebuild::rebuild;
 pub use routes::configure;

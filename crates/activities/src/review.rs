@@ -35,7 +35,7 @@ pub struct PairView {
 }
 
 /// Fills in the reasons of the pairs whose row does not keep them (overlaps: see
-/// `crate::log::explain`).
+/// `crate::scoring::explain`).
 fn with_reasons(conn: &mut DbConn, mut pairs: Vec<PairView>) -> QueryResult<Vec<PairView>> {
     let missing: Vec<(String, String)> = pairs
         .iter()
@@ -45,7 +45,7 @@ fn with_reasons(conn: &mut DbConn, mut pairs: Vec<PairView>) -> QueryResult<Vec<
     if missing.is_empty() {
         return Ok(pairs);
     }
-    let mut explained = crate::log::explain(conn, &missing)?;
+    let mut explained = crate::scoring::explain(conn, &missing)?;
     for p in pairs.iter_mut().filter(|p| p.reasons.is_empty()) {
         if let Some(reasons) = explained.remove(&(p.a.clone(), p.b.clone())) {
             p.reasons = reasons;

@@ -331,7 +331,7 @@ fn filled(
         .filter(|k| !reasons.contains_key(k))
         .collect();
     if !missing.is_empty() {
-        reasons.extend(icat_activities::log::explain(conn, &missing)?);
+        reasons.extend(icat_activities::scoring::explain(conn, &missing)?);
     }
     Ok(shells
         .into_iter()
@@ -443,7 +443,7 @@ fn strong_clusters(links: Vec<Link>) -> Vec<Shell> {
 }
 
 /// The overlap groups (by the country and theme each pair's activities share, see
-/// `crate::log::overlap_group`), largest first: counted in the database from the index
+/// `icat_activities`' `index::overlap_group`), largest first: counted in the database from the index
 /// `activity_pairs_group`, the few reviewed pairs then taken off (or counted alone).
 fn overlap_groups(conn: &mut DbConn, outline: &Outline) -> QueryResult<Vec<Shell>> {
     let mut counts: BTreeMap<String, i64> = BTreeMap::new();

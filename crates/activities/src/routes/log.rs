@@ -1,35 +1,17 @@
-//! HTTP routes of the activity log and the duplicate report.
+//! Recording, checking, listing, reading, changing and archiving activities.
 
+use super::writing_agency;
 use crate::model::{Activity, ActivityBody, ActivityChange, Match};
-use crate::{FeatureCache, csvio, idempotency, importing, log, query};
+use crate::{FeatureCache, idempotency, log, query, scoring};
 use actix_web::http::header;
-use actix_web::{HttpMessage, HttpRequest, HttpResponse, delete, get, patch, post, web};
-use futures_util::StreamExt;
-use icat_auth::{AuthUser, Role};
-use icat_common::vocab::schema::{ActivityStatus, CountryCode, Decision, SdgTarget, Theme};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use icat_auth::AuthUser;
+use icat_common::vocab::schema::{ActivityStatus, CountryCode, SdgTarget, Theme};
 use icat_common::web::{Problem, require_if_match, with_etag};
 use icat_common::{ApiError, ErrorCode, Page, PageParams, Violations, vocab};
 use icat_store::Db;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-
-/// Largest CSV upload.
-const IMPORT_LIMIT: usize = 5 * 1024 * 1024;
-
-/// Registers this crate's routes (fixed paths before `{id}`, which would otherwise take them).
-pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(check)
-        .service(import)
-        .service(export)
-        .service(record)
-        .service(list)
-        .service(get_activity)
-        .service(activity_matches)
-        .service(update)
-        .service(archive)
-        .service(match_model)
-        .service(review);
-}
 
 #[derive(Serialize, ToSchema)]
 pub struct Recorded {
@@ -41,30 +23,6 @@ pub struct Recorded {
 #[derive(Serialize, ToSchema)]
 pub struct Checked {
     pub possible_duplicates: Vec<Match>,
-}
-
-/// The agency a write is for: editors write for their own (naming another gives 403), admins must
-/// name one, viewers write nothing.
-fn writing_agency(user: &AuthUser, requested: Option<String>) -> Result<String, ApiError> {
-    match user.role {
-        Role::Admin => requested
-            .ok_or_else(|| ApiError::invalid_field("agency_id", "admins must name the agency")),
-        Role::Editor => {
-            let own = user
-                .agency_id
-                .clone()
-                .ok_or_else(|| ApiError::forbidden("your account has no agency"))?;
-            match requested {
-                Some(other) if other != own => Err(ApiError::forbidden(
-                    "editors record activities for their own agency only",
-                )),
-                _ => Ok(own),
-            }
-        }
-        Role::Viewer => Err(ApiError::forbidden(
-            "viewers may read but not record activities",
-        )),
-    }
 }
 
 /// Record an activity (editors for their own agency, admins for any). The answer lists the
@@ -82,7 +40,7 @@ fn writing_agency(user: &AuthUser, requested: Option<String>) -> Result<String, 
     )
 )]
 #[post("/api/v1/activities")]
-async fn record(
+pub(super) async fn record(
     req: HttpRequest,
     db: web::Data<Db>,
     totals: web::Data<query::Totals>,
@@ -201,7 +159,7 @@ fn replayed(
     )
 )]
 #[post("/api/v1/activities/check")]
-async fn check(
+pub(super) async fn check(
     db: web::Data<Db>,
     cache: web::Data<FeatureCache>,
     user: AuthUser,
@@ -220,7 +178,7 @@ async fn check(
     let data = data.ok_or_else(|| ApiError::internal("validated activity missing"))?;
     let cache = cache.into_inner();
     let found = db
-        .run(move |conn| log::check(conn, &cache, &agency_id, &data))
+        .run(move |conn| scoring::check(conn, &cache, &agency_id, &data))
         .await?;
     Ok(HttpResponse::Ok().json(Checked {
         possible_duplicates: found,
@@ -266,7 +224,7 @@ pub struct ListQuery {
     pub after: Option<String>,
 }
 
-fn filter(q: &ListQuery) -> Result<query::Filter, ApiError> {
+pub(super) fn filter(q: &ListQuery) -> Result<query::Filter, ApiError> {
     let bad = ApiError::bad_request;
     Ok(query::Filter {
         agency: q.agency.clone().filter(|a| !a.trim().is_empty()),
@@ -315,7 +273,7 @@ fn filter(q: &ListQuery) -> Result<query::Filter, ApiError> {
     )
 )]
 #[get("/api/v1/activities")]
-async fn list(
+pub(super) async fn list(
     db: web::Data<Db>,
     totals: web::Data<query::Totals>,
     _user: AuthUser,
@@ -339,181 +297,6 @@ async fn list(
     Ok(HttpResponse::Ok().json(page))
 }
 
-#[derive(Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ExportQuery {
-    pub agency: Option<String>,
-    #[param(value_type = Option<CountryCode>)]
-    pub country: Option<String>,
-    #[param(value_type = Option<Theme>)]
-    pub theme: Option<String>,
-    #[param(value_type = Option<SdgTarget>)]
-    pub sdg: Option<String>,
-    #[param(value_type = Option<ActivityStatus>)]
-    pub status: Option<String>,
-    #[param(format = Date)]
-    pub from: Option<String>,
-    #[param(format = Date)]
-    pub to: Option<String>,
-    #[param(max_length = 500)]
-    pub q: Option<String>,
-}
-
-/// The activities as CSV (the import's columns plus `id`, with an HXL hashtag row), filtered like
-/// the list.
-#[utoipa::path(
-    tag = "activities",
-    security(("bearer" = [])),
-    params(ExportQuery),
-    responses(
-        (status = 200, description = "CSV", body = String, content_type = "text/csv"),
-    )
-)]
-#[get("/api/v1/activities/export.csv")]
-async fn export(
-    db: web::Data<Db>,
-    _user: AuthUser,
-    q: web::Query<ExportQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let q = q.into_inner();
-    let filter = filter(&ListQuery {
-        agency: q.agency,
-        country: q.country,
-        theme: q.theme,
-        sdg: q.sdg,
-        status: q.status,
-        from: q.from,
-        to: q.to,
-        q: q.q,
-        page: None,
-        per_page: None,
-        after: None,
-    })?;
-    // The first chunk is read before the answer starts, so that a failing database is still a
-    // proper error; later chunks are read as the client takes the earlier ones (a slow client
-    // holds no connection between them).
-    let first = {
-        let filter = filter.clone();
-        db.run(move |conn| query::chunk(conn, &filter, None, EXPORT_CHUNK))
-            .await?
-    };
-    let db = db.into_inner();
-    let chunks = futures_util::stream::try_unfold((Some(first), true), move |(read, header)| {
-        let (db, filter) = (db.clone(), filter.clone());
-        async move {
-            let rows = match read {
-                Some(rows) => rows,
-                None => return Ok(None),
-            };
-            let csv = csvio::export(&rows, header)?;
-            let next = match rows.last() {
-                Some((last, _)) if rows.len() == EXPORT_CHUNK as usize => {
-                    let after = query::Cursor::at(last.start_date, &last.id);
-                    Some(
-                        db.run(move |conn| query::chunk(conn, &filter, Some(after), EXPORT_CHUNK))
-                            .await?,
-                    )
-                }
-                _ => None,
-            };
-            Ok::<_, ApiError>(Some((web::Bytes::from(csv), (next, false))))
-        }
-    });
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            "attachment; filename=\"icat-activities.csv\"",
-        ))
-        .streaming(chunks))
-}
-
-/// Activities an export reads at a time: a few hundred kilobytes of CSV.
-const EXPORT_CHUNK: i64 = 1000;
-
-#[derive(Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ImportQuery {
-    /// Validate and count only; save nothing.
-    #[serde(default)]
-    pub dry_run: bool,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Imported {
-    pub created: usize,
-    /// Rows that repeat an activity the agency already has (or an earlier row of the file).
-    pub duplicates_skipped: usize,
-    /// Always empty here: a file with an invalid row answers 422 with every row's errors.
-    pub errors: Vec<icat_common::FieldError>,
-    pub dry_run: bool,
-}
-
-/// Import activities from CSV (`text/csv`). An invalid row saves nothing of the file (422 with
-/// every row's errors); rows that repeat an activity the agency already has are skipped. Rows are
-/// written a few at a time, so that other writers never wait for the file (others may see them
-/// before the answer); a failure part-way takes out what was written and saves nothing.
-#[utoipa::path(
-    tag = "activities",
-    security(("bearer" = [])),
-    params(ImportQuery),
-    request_body(content = String, content_type = "text/csv", description = "Columns by header name: title, description, countries, themes, sdg_targets, target_groups, partners, start_date, end_date, status, budget_usd, agency (admins); lists separated by `;`"),
-    responses(
-        (status = 200, description = "Imported (or, with dry_run, what would be)", body = Imported),
-        (status = 403, description = "Not allowed to import for this agency", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Larger than 5 MiB", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not text/csv", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid rows, each with its line, field and message", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[post("/api/v1/activities/import")]
-async fn import(
-    req: HttpRequest,
-    db: web::Data<Db>,
-    totals: web::Data<query::Totals>,
-    cache: web::Data<FeatureCache>,
-    user: AuthUser,
-    q: web::Query<ImportQuery>,
-    mut payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
-    let _counts = totals.forget_after();
-    if user.role == Role::Viewer {
-        return Err(ApiError::forbidden(
-            "viewers may read but not import activities",
-        ));
-    }
-    if req.content_type() != "text/csv" {
-        return Err(ApiError::new(
-            ErrorCode::UnsupportedMediaType,
-            415,
-            "send the file as text/csv",
-        ));
-    }
-    let mut bytes = Vec::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk =
-            chunk.map_err(|e| ApiError::bad_request(format!("the upload broke off: {e}")))?;
-        if bytes.len() + chunk.len() > IMPORT_LIMIT {
-            return Err(ApiError::new(
-                ErrorCode::PayloadTooLarge,
-                413,
-                "files of up to 5 MiB are accepted",
-            ));
-        }
-        bytes.extend_from_slice(&chunk);
-    }
-    let rows = csvio::parse(&bytes)?;
-    let outcome = importing::import(&db, cache.into_inner(), user, rows, q.dry_run).await?;
-    Ok(HttpResponse::Ok().json(Imported {
-        created: outcome.created,
-        duplicates_skipped: outcome.skipped,
-        errors: vec![],
-        dry_run: q.dry_run,
-    }))
-}
-
 /// One activity, with its ETag.
 #[utoipa::path(
     tag = "activities",
@@ -525,7 +308,7 @@ async fn import(
     )
 )]
 #[get("/api/v1/activities/{id}")]
-async fn get_activity(
+pub(super) async fn get_activity(
     db: web::Data<Db>,
     _user: AuthUser,
     id: web::Path<String>,
@@ -546,7 +329,7 @@ async fn get_activity(
     )
 )]
 #[get("/api/v1/activities/{id}/matches")]
-async fn activity_matches(
+pub(super) async fn activity_matches(
     db: web::Data<Db>,
     cache: web::Data<FeatureCache>,
     _user: AuthUser,
@@ -556,7 +339,7 @@ async fn activity_matches(
     let found = db
         .run(move |conn| {
             let activity = log::find(conn, &id)?;
-            log::matches_of(conn, &cache, &activity)
+            scoring::matches_of(conn, &cache, &activity)
         })
         .await?;
     Ok(HttpResponse::Ok().json(Checked {
@@ -585,7 +368,7 @@ async fn activity_matches(
     )
 )]
 #[patch("/api/v1/activities/{id}")]
-async fn update(
+pub(super) async fn update(
     req: HttpRequest,
     db: web::Data<Db>,
     totals: web::Data<query::Totals>,
@@ -633,7 +416,7 @@ async fn update(
     )
 )]
 #[delete("/api/v1/activities/{id}")]
-async fn archive(
+pub(super) async fn archive(
     req: HttpRequest,
     db: web::Data<Db>,
     totals: web::Data<query::Totals>,
@@ -655,122 +438,4 @@ async fn archive(
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
-}
-
-/// The match model duplicate detection scores with (secretariat only): parameters per comparison
-/// and level, how and when it was estimated, what it expects of its levels and what reviews
-/// measured of them.
-#[utoipa::path(
-    tag = "reports",
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "The current model", body = crate::match_model::MatchModel),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[get("/api/v1/reports/duplicates/model")]
-async fn match_model(db: web::Data<Db>, user: AuthUser) -> Result<HttpResponse, ApiError> {
-    user.require_admin()?;
-    let model = db
-        .run(|conn| Ok(crate::match_model::current(conn)?))
-        .await?;
-    Ok(HttpResponse::Ok().json(model))
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ReviewBody {
-    /// The two activities of the pair.
-    #[schema(min_items = 2, max_items = 2)]
-    pub activity_ids: Vec<String>,
-    /// duplicate, not_duplicate or coordinated.
-    #[schema(value_type = Decision)]
-    pub decision: String,
-    #[schema(max_length = 2000)]
-    pub note: Option<String>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Reviewed {
-    pub pair: crate::review::PairView,
-    pub review: crate::review::Review,
-}
-
-/// Settle a pair: `duplicate`, `not_duplicate` (never shown as open again, even after a rebuild) or
-/// `coordinated` (admins, or editors of one of the two agencies).
-#[utoipa::path(
-    tag = "reports",
-    security(("bearer" = [])),
-    request_body = ReviewBody,
-    responses(
-        (status = 201, description = "Recorded", body = Reviewed),
-        (status = 403, description = "Not an admin or an editor of either agency", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Not two activities of two agencies, or an unknown decision", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[post("/api/v1/reports/duplicates/reviews")]
-async fn review(
-    db: web::Data<Db>,
-    user: AuthUser,
-    body: web::Json<ReviewBody>,
-) -> Result<HttpResponse, ApiError> {
-    if user.role == Role::Viewer {
-        return Err(ApiError::forbidden("viewers may read but not review"));
-    }
-    let body = body.into_inner();
-    let mut v = Violations::new();
-    let ids = match body.activity_ids.as_slice() {
-        [a, b] if a != b => Some((a.clone(), b.clone())),
-        _ => {
-            v.add("activity_ids", "must name exactly two different activities");
-            None
-        }
-    };
-    let decision = v.check(
-        "decision",
-        match body.decision.as_str() {
-            d if vocab::DECISIONS.contains(&d) => Ok(d.to_owned()),
-            _ => Err("must be duplicate, not_duplicate or coordinated".to_owned()),
-        },
-    );
-    let note = match body
-        .note
-        .as_deref()
-        .map(str::trim)
-        .filter(|n| !n.is_empty())
-    {
-        Some(n) if n.chars().count() > 2000 => {
-            v.add("note", "must be at most 2000 characters");
-            None
-        }
-        other => other.map(str::to_owned),
-    };
-    v.into_result()?;
-    let (Some((a, b)), Some(decision)) = (ids, decision) else {
-        return Err(ApiError::internal("validated review missing"));
-    };
-    let (pair, review) = db
-        .run(move |conn| {
-            crate::review::review(
-                conn,
-                &user.actor(),
-                (&a, &b),
-                &decision,
-                note.as_deref(),
-                |x, y| {
-                    if user.is_admin()
-                        || user.agency_id.as_deref() == Some(x)
-                        || user.agency_id.as_deref() == Some(y)
-                    {
-                        Ok(())
-                    } else {
-                        Err(ApiError::forbidden(
-                            "only editors of the two agencies, or admins, review a pair",
-                        ))
-                    }
-                },
-            )
-        })
-        .await?;
-    Ok(HttpResponse::Created().json(Reviewed { pair, review }))
 }

@@ -277,7 +277,17 @@ impl TestApp {
     pub async fn rebuild(&self) -> (usize, usize) {
         let features = self.features.clone();
         self.db
-            .run(move |conn| icat_activities::rebuild(conn, features.sentences().map(|e| &**e)))
+            .run(move |conn| {
+                let held = features
+                    .sentences()
+                    .cloned()
+                    .map(|encoder| move || Ok(encoder.clone()));
+                icat_activities::rebuild(
+                    conn,
+                    held.as_ref()
+                        .map(|held| held as icat_activities::rebuild::LoadEncoder<'_>),
+                )
+            })
             .await
             .unwrap_or_else(|e| panic!("{e}"))
     }

@@ -12,6 +12,7 @@ use icat_dedup::Features;
 use icat_store::DbConn;
 use icat_store::schema::{activities, activity_pairs, pair_reviews};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// The columns the engine reads of an activity.
 pub(crate) type Source = (
@@ -125,12 +126,17 @@ pub(crate) fn recompute(
 /// Activities [`rebuild`] reads (PostgreSQL) or computes features of again at a time.
 pub(crate) const REBUILD_SLICE: i64 = 5_000;
 
+/// How a rebuild gets the sentence encoder, if there is one: called only when some activity's
+/// features must be computed, so that a rebuild that finds every vector stored never loads the
+/// model (80 MB).
+pub type LoadEncoder<'a> = &'a dyn Fn() -> Result<Arc<icat_embed::Encoder>, ApiError>;
+
 /// Recomputes every activity's features, band keys and pairs from scratch (after a change of the
 /// engine or its weights). Reviews are kept: a pair dismissed as `not_duplicate` stays dismissed.
 /// Returns the number of activities and of pairs.
 pub fn rebuild(
     conn: &mut DbConn,
-    sentences: Option<&icat_embed::Encoder>,
+    sentences: Option<LoadEncoder<'_>>,
 ) -> Result<(usize, usize), ApiError> {
     let started = std::time::Instant::now();
     let normaliser = icat_dedup::NORMALISER_VERSION.to_string();
@@ -169,9 +175,14 @@ pub fn rebuild(
         .collect();
     let mut computed: std::collections::HashMap<String, Features> =
         std::collections::HashMap::new();
+    let encoder = match sentences {
+        Some(load) if !stale.is_empty() => Some(load()?),
+        _ => None,
+    };
     for chunk in stale.chunks(usize::try_from(REBUILD_SLICE).unwrap_or(5_000)) {
-        computed.extend(recompute(conn, chunk, sentences)?);
+        computed.extend(recompute(conn, chunk, encoder.as_deref())?);
     }
+    drop(encoder);
     let mut ids: Vec<String> = Vec::with_capacity(records.len());
     let mut features: Vec<Features> = Vec::with_capacity(records.len());
     let mut rewrite: Vec<usize> = Vec::new();

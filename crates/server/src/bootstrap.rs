@@ -37,6 +37,7 @@ pub async fn open_database(settings: &Settings, purpose: Purpose) -> anyhow::Res
     let options = PoolOptions {
         max_size: settings.db_pool_size.max(2),
         statement_timeout,
+        memory_map: purpose == Purpose::Serve,
         ..PoolOptions::default()
     };
     let url = settings.database_url.clone();

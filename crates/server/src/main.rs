@@ -81,10 +81,20 @@ async fn main() -> anyhow::Result<()> {
             command: DedupCommand::Rebuild,
         } => {
             let db = bootstrap::open_database(&settings, bootstrap::Purpose::Batch).await?;
-            let sentences = bootstrap::sentences(&settings).await?;
+            // Loaded only if some activity lacks its vector.
+            let folder = settings.sentence_model.clone();
+            let load = move || {
+                icat_embed::Encoder::load(std::path::Path::new(&folder))
+                    .map(std::sync::Arc::new)
+                    .map_err(|e| {
+                        icat_common::ApiError::internal(format!(
+                            "cannot load the sentence model from {folder} (ICAT_SENTENCE_MODEL): {e}"
+                        ))
+                    })
+            };
             let started = std::time::Instant::now();
             let (activities, pairs) = db
-                .run(move |conn| icat_activities::rebuild(conn, Some(&sentences)))
+                .run(move |conn| icat_activities::rebuild(conn, Some(&load)))
                 .await?;
             println!(
                 "Rebuilt {pairs} pairs over {activities} activities in {:.2} s.",

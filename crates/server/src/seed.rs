@@ -143,7 +143,14 @@ pub async fn run(
     );
     let scoring = Instant::now();
     let (activities, pairs) = db
-        .run(move |conn| icat_activities::rebuild(conn, sentences.as_deref()))
+        .run(move |conn| {
+            let held = sentences.map(|encoder| move || Ok(encoder.clone()));
+            icat_activities::rebuild(
+                conn,
+                held.as_ref()
+                    .map(|held| held as icat_activities::rebuild::LoadEncoder<'_>),
+            )
+        })
         .await?;
     println!(
         "scored: {pairs} pairs over {activities} activities in {:.1} s",

@@ -35,6 +35,8 @@ pub(crate) struct Group {
     checkpoint: Mutex<Option<SyncSender<()>>>,
     /// The database's writer turn, which the checkpointer takes to restart the WAL.
     turn: Arc<Writer>,
+    /// Whether its connections read through a memory map, as the pool's do.
+    memory_map: bool,
 }
 
 #[derive(Default)]
@@ -45,9 +47,10 @@ struct Waiting {
 }
 
 impl Group {
-    pub(crate) fn new(url: &str, turn: Arc<Writer>) -> Group {
+    pub(crate) fn new(url: &str, turn: Arc<Writer>, memory_map: bool) -> Group {
         Group {
             turn,
+            memory_map,
             state: Mutex::default(),
             done: Condvar::new(),
             url: url.to_owned(),
@@ -98,7 +101,7 @@ impl Group {
         // Only the leader comes here: the lock is never waited for.
         let mut writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
         if writer.is_none() {
-            match crate::sqlite_connect(&self.url).and_then(|mut c| {
+            match crate::sqlite_connect(&self.url, self.memory_map).and_then(|mut c| {
                 c.batch_execute(WRITER_PRAGMAS)
                     .map_err(r2d2::Error::QueryError)?;
                 Ok(c)
@@ -109,7 +112,7 @@ impl Group {
                         .checkpoint
                         .lock()
                         .unwrap_or_else(PoisonError::into_inner) =
-                        checkpointer(&self.url, self.turn.clone());
+                        checkpointer(&self.url, self.memory_map, self.turn.clone());
                 }
                 Err(e) => {
                     tracing::error!(error = %e, "the writer's connection could not be opened");
@@ -139,8 +142,8 @@ impl Group {
 /// frame is back in the file. So when the WAL has grown past [`RESTART_AT`] frames, the thread
 /// takes the writers' turn for the moment it takes to copy the few frames written since and to
 /// restart the log. The thread ends with the group.
-fn checkpointer(url: &str, turn: Arc<Writer>) -> Option<SyncSender<()>> {
-    let mut conn = match crate::sqlite_connect(url) {
+fn checkpointer(url: &str, memory_map: bool, turn: Arc<Writer>) -> Option<SyncSender<()>> {
+    let mut conn = match crate::sqlite_connect(url, memory_map) {
         Ok(conn) => conn,
         Err(e) => {
             tracing::error!(error = %e, "the checkpointer's connection could not be opened");

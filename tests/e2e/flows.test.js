@@ -236,6 +236,11 @@ for (const backend of backends) {
       assert.match(await cluster.textContent(), /UNODC/);
       assert.match(await cluster.textContent(), /ILO/);
       await assertClean(page, '07-duplicates');
+      // No verdict is preselected: saving without one says so and saves nothing.
+      assert.equal(await cluster.locator('select[name=decision]').first().inputValue(), '');
+      await cluster.locator('button:text("Save the review")').first().click();
+      await cluster.locator('.field-error:text("Choose a verdict before saving.")').first().waitFor();
+      assert.match(await cluster.textContent(), /UNODC/);
       await cluster.locator('select[name=decision]').first().selectOption('coordinated');
       await cluster.locator('input[name=note]').first().fill('Joint workshops agreed with ILO');
       await cluster.locator('button:text("Save the review")').first().click();

@@ -264,6 +264,8 @@ export const en = {
   clusters_found_one: '{count} group, computed {at}.',
   clusters_found_other: '{count} groups, computed {at}.',
   decision_label: 'Decision',
+  decision_choose: 'Choose a verdict…',
+  decision_required: 'Choose a verdict before saving.',
   'decision.duplicate': 'Duplicate',
   'decision.not_duplicate': 'Not a duplicate',
   'decision.coordinated': 'Coordinated',

@@ -264,6 +264,8 @@ export const fr = {
   clusters_found_one: '{count} groupe, calculé le {at}.',
   clusters_found_other: '{count} groupes, calculés le {at}.',
   decision_label: 'Décision',
+  decision_choose: 'Choisir un verdict…',
+  decision_required: 'Choisissez un verdict avant d’enregistrer.',
   'decision.duplicate': 'Doublon',
   'decision.not_duplicate': 'Pas un doublon',
   'decision.coordinated': 'Coordonné',

@@ -94,9 +94,10 @@ function pair(p, byId) {
 }
 
 function reviewForm(p, label) {
+  // No verdict is chosen for the user: a review is final, and one stray click must not close a pair.
   const decision = field('decision', t('decision_label'), {
-    kind: 'select', value: p.review?.decision || 'not_duplicate',
-    options: ctx.vocab.review_decisions.map((d) => [d, t(`decision.${d}`)]),
+    kind: 'select', value: p.review?.decision || '', required: true,
+    options: [['', t('decision_choose')], ...ctx.vocab.review_decisions.map((d) => [d, t(`decision.${d}`)])],
   });
   const note = field('note', t('note'), { attrs: { maxlength: 2000 } });
   const form = h('form', { class: 'review', novalidate: true, 'aria-label': t('review_pair', { pair: label }) },
@@ -105,6 +106,10 @@ function reviewForm(p, label) {
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     clearProblem(form);
+    if (!decision.control.value) {
+      showProblem(form, { code: 'validation_failed', errors: [{ field: 'decision', message: t('decision_required') }] });
+      return;
+    }
     const body = { activity_ids: [p.a, p.b], decision: decision.control.value };
     if (note.control.value.trim()) body.note = note.control.value.trim();
     try {

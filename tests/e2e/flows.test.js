@@ -375,9 +375,16 @@ for (const backend of backends) {
       await page.waitForSelector('nav >> text=Dashboard');
       await page.click('#sign-out');
       await page.waitForSelector('main h1:text("Sign in")');
+      assert.match(await page.textContent('#status'), /You are signed out/);
       await page.goto('/#/activities');
       await page.waitForSelector('main h1:text("Sign in")');
       assert.match(page.url(), /#\/login\?next=/);
+      // The notice spoke to the user who left: whoever signs in next does not see it.
+      await page.fill('input[name=email]', users.unodc.email);
+      await page.fill('input[name=password]', PASSWORD);
+      await page.press('input[name=password]', 'Enter');
+      await page.waitForSelector('main h1:text("Activities")');
+      assert.equal((await page.textContent('#status')).trim(), '');
       assert.deepEqual(page.errors, []);
       await page.context().close();
     });
@@ -392,6 +399,11 @@ for (const backend of backends) {
       await page.fill('form input[name=email]', 'new.editor@unhcr.example');
       await page.fill('form input[name=name]', 'Nadia New');
       await page.selectOption('form select[name=role]', 'editor');
+      // An editor without an agency is refused before anything is sent.
+      assert.equal(await page.inputValue('form select[name=agency_id]'), '');
+      await page.fill('form input[name=password]', PASSWORD);
+      await page.click('button:text("Create the account")');
+      await page.waitForSelector('.field-error:text("Editors and viewers belong to an agency.")');
       await page.selectOption('form select[name=agency_id]', ids.IOM);
       await page.fill('form input[name=password]', 'password');
       await page.click('button:text("Create the account")');

@@ -46,6 +46,14 @@ export function fill(el, ...children) {
 }
 
 /** Announces a message to screen readers and shows it briefly. */
+/** Takes a notice away before its time: it spoke to the user who has just signed out. */
+export function clearNotice() {
+  const box = document.getElementById('status');
+  clearTimeout(notify.timer);
+  box.textContent = '';
+  box.className = 'toast';
+}
+
 export function notify(message, kind = 'ok') {
   const box = document.getElementById('status');
   box.className = `toast ${kind}`;

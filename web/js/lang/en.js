@@ -310,6 +310,7 @@ export const en = {
   create_user: 'Create the account',
   role: 'Role',
   none_secretariat: 'None (secretariat)',
+  choose_agency: 'Choose an agency…',
   agency_needed: 'Editors and viewers belong to an agency.',
   initial_password: 'Initial password',
   user_created: 'Account {email} created.',

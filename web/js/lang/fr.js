@@ -310,6 +310,7 @@ export const fr = {
   create_user: 'Créer le compte',
   role: 'Rôle',
   none_secretariat: 'Aucune (secrétariat)',
+  choose_agency: 'Choisir une organisation…',
   agency_needed: 'Les rôles rédaction et consultation appartiennent à une organisation.',
   initial_password: 'Mot de passe initial',
   user_created: 'Compte {email} créé.',

@@ -145,9 +145,19 @@ export async function adminUsers(view, { params }) {
     email: field('email', t('email'), { kind: 'email', required: true, attrs: { autocomplete: 'off' } }),
     name: field('name', t('name'), { required: true }),
     role: field('role', t('role'), { kind: 'select', value: 'editor', options: roleOptions() }),
-    agency_id: field('agency_id', t('agency'), { kind: 'select', options: [['', t('none_secretariat')], ...agencyOptions('id')], hint: t('agency_needed') }),
+    agency_id: field('agency_id', t('agency'), { kind: 'select', options: [['', t('choose_agency')], ...agencyOptions('id')], hint: t('agency_needed') }),
     password: field('password', t('initial_password'), { kind: 'password', required: true, hint: t('password_rules'), attrs: { autocomplete: 'new-password' } }),
   };
+  // Only the secretariat's accounts (admins) may have no agency: the form never offers the
+  // combination the API refuses.
+  const secretariat = () => f.role.control.value === 'admin';
+  const noAgency = f.agency_id.control.querySelector('option[value=""]');
+  const matchRole = () => {
+    noAgency.textContent = secretariat() ? t('none_secretariat') : t('choose_agency');
+    f.agency_id.control.required = !secretariat();
+  };
+  f.role.control.addEventListener('change', matchRole);
+  matchRole();
   const form = h('form', { class: 'card', novalidate: true, 'aria-labelledby': 'new-user-h' },
     h('h2', { id: 'new-user-h' }, t('create_user')), problemSlot(),
     h('div', { class: 'row' }, f.email, f.name), h('div', { class: 'row' }, f.role, f.agency_id), f.password,
@@ -155,6 +165,10 @@ export async function adminUsers(view, { params }) {
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     clearProblem(form);
+    if (!secretariat() && !f.agency_id.control.value) {
+      showProblem(form, { code: 'validation_failed', errors: [{ field: 'agency_id', message: t('agency_needed') }] });
+      return;
+    }
     const body = {
       email: f.email.control.value.trim(), name: f.name.control.value.trim(), role: f.role.control.value,
       agency_id: f.agency_id.control.value || null, password: f.password.control.value,

@@ -2,7 +2,7 @@
 
 import { login as signIn, post, ApiError } from '../api.js';
 import { t } from '../i18n.js';
-import { h, add, field, problemSlot, showProblem, clearProblem, notify, go } from '../ui.js';
+import { h, add, field, problemSlot, showProblem, clearProblem, clearNotice, notify, go } from '../ui.js';
 import { loadContext } from '../context.js';
 
 export async function login(view, { params }) {
@@ -16,6 +16,7 @@ export async function login(view, { params }) {
     submit.disabled = true;
     try {
       await signIn(email.control.value.trim(), password.control.value);
+      clearNotice();
       // The pages need the vocabularies, members and the user's agency before they draw.
       await loadContext();
       const next = params.get('next');

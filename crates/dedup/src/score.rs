@@ -375,21 +375,30 @@ fn evaluate(model: &Model, a: &Features, b: &Features, explain: bool) -> Scored 
     reasons.push(reason("themes", s.themes, weight(4), &|| {
         list_detail("themes", &a.themes, &b.themes)
     }));
-    reasons.push(reason("sdg_targets", s.sdg, weight(5), &|| {
-        list_detail("SDG targets", &a.sdg_targets, &b.sdg_targets)
-    }));
-    reasons.push(reason("target_groups", s.groups, weight(6), &|| {
-        format!(
-            "{} target-group words in common",
-            intersection(&a.target_groups, &b.target_groups)
-        )
-    }));
-    reasons.push(reason("partners", s.partners, weight(7), &|| {
-        format!(
-            "{} partners in common",
-            intersection(&a.partners, &b.partners)
-        )
-    }));
+    // The optional lists give a reason only where both activities name some: a list one of them
+    // left empty is level 0, which carries no evidence ("Partners 0 %: 0 in common" told a user
+    // nothing and read as evidence against).
+    if gamma[5] != 0 {
+        reasons.push(reason("sdg_targets", s.sdg, weight(5), &|| {
+            list_detail("SDG targets", &a.sdg_targets, &b.sdg_targets)
+        }));
+    }
+    if gamma[6] != 0 {
+        reasons.push(reason("target_groups", s.groups, weight(6), &|| {
+            format!(
+                "{} target-group words in common",
+                intersection(&a.target_groups, &b.target_groups)
+            )
+        }));
+    }
+    if gamma[7] != 0 {
+        reasons.push(reason("partners", s.partners, weight(7), &|| {
+            format!(
+                "{} partners in common",
+                intersection(&a.partners, &b.partners)
+            )
+        }));
+    }
     if gamma[8] != 0 {
         let same = gamma[8] == 1;
         let detail = || {

@@ -84,6 +84,26 @@ fn a_near_copy_from_another_agency_is_a_duplicate_with_reasons() {
     assert!(scored.reasons.iter().all(|r| !r.detail.is_empty()));
 }
 
+/// A list one of the two activities left empty is no evidence, and no reason says otherwise; the
+/// score is the same with or without the reason.
+#[test]
+fn lists_left_empty_give_no_reason() {
+    let a = base();
+    let mut b = base();
+    b.agency = "IOM".into();
+    b.partners = Vec::new();
+    b.sdg = Vec::new();
+    let scored = compare(Model::shipped_ref(), &a.features(), &b.features());
+    let features: Vec<&str> = scored.reasons.iter().map(|r| r.feature).collect();
+    assert!(!features.contains(&"partners"), "{features:?}");
+    assert!(!features.contains(&"sdg_targets"), "{features:?}");
+    assert!(features.contains(&"target_groups"), "{features:?}");
+    assert_eq!(
+        quick(Model::shipped_ref(), &a.features(), &b.features()).map(|q| q.0),
+        scored.level.map(|_| scored.score)
+    );
+}
+
 #[test]
 fn a_french_record_of_the_same_work_is_found() {
     let a = base();

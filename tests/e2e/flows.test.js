@@ -353,6 +353,11 @@ for (const backend of backends) {
     test('the interface switches to French and back, and signing out ends the session', async () => {
       const page = await newPage(browser, server.base);
       await signIn(page, users.unodc.email);
+      await page.click('nav >> text=Activities');
+      await page.waitForSelector('main h1:text("Activities")');
+      assert.match(await page.textContent('main table'), /1 Mar 2027/, 'English dates day first, as the UN writes them');
+      await page.click('nav >> text=Dashboard');
+      await page.waitForFunction(() => /dashboard/i.test(document.querySelector('main h1')?.textContent));
       await page.selectOption('#lang', 'fr');
       await page.waitForSelector('nav >> text=Tableau de bord');
       assert.equal(await page.getAttribute('html', 'lang'), 'fr');

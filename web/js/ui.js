@@ -233,8 +233,11 @@ export function confirmDialog(question, yes) {
   });
 }
 
-export const fmtDate = (d) => (d ? new Date(`${d.slice(0, 10)}T00:00:00Z`).toLocaleDateString(lang(), { timeZone: 'UTC', year: 'numeric', month: 'short', day: 'numeric' }) : '—');
-export const fmtTime = (ts) => (ts ? new Date(ts).toLocaleString(lang(), { dateStyle: 'medium', timeStyle: 'short' }) : '—');
+/** The locale dates are written in: day, month, year and a 24-hour clock, as the UN writes them, in
+ * English too (the browser's English is American: "Mar 1, 2026, 6:16 AM"). */
+const dateLocale = () => (lang() === 'en' ? 'en-GB' : lang());
+export const fmtDate = (d) => (d ? new Date(`${d.slice(0, 10)}T00:00:00Z`).toLocaleDateString(dateLocale(), { timeZone: 'UTC', year: 'numeric', month: 'short', day: 'numeric' }) : '—');
+export const fmtTime = (ts) => (ts ? new Date(ts).toLocaleString(dateLocale(), { dateStyle: 'medium', timeStyle: 'short' }) : '—');
 export const fmtPercent = (x) => `${Math.round(x * 100)} %`;
 export const fmtCountries = (codes) => codes.map((c) => countryName(c)).join(', ');
 

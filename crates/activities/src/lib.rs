@@ -23,5 +23,6 @@ mod routes;
 pub mod scoring;
 
 pub use feature_cache::FeatureCache;
+pub use index::fill_title_terms;
 pub use rebuild::rebuild;
 pub use routes::configure;

@@ -106,6 +106,7 @@ pub(crate) fn insert(
             activities::same_key.eq(same_key),
             activities::features.eq(features),
             activities::search_terms.eq(data.search_terms()),
+            activities::title_terms.eq(data.title_terms()),
             activities::created_by.eq(created_by),
             activities::created_at.eq(now),
             activities::updated_at.eq(now),
@@ -313,6 +314,7 @@ pub fn update(
             activities::same_key.eq(&same_key),
             activities::features.eq(to_json(&f)?),
             activities::search_terms.eq(data.search_terms()),
+            activities::title_terms.eq(data.title_terms()),
             activities::updated_at.eq(icat_common::now()),
             activities::version.eq(activities::version + 1),
         ))

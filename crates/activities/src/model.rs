@@ -444,6 +444,12 @@ impl Data {
         icat_common::search::terms(&text).join(" ")
     }
 
+    /// The words of the title, folded like [`Self::search_terms`] (of which they are the start):
+    /// a search ranks the activities whose title holds every word first.
+    pub fn title_terms(&self) -> String {
+        title_terms(&self.title)
+    }
+
     /// The duplicate engine's view of the activity, with its sentence vector (`meaning`, from
     /// [`crate::FeatureCache::meaning`]; empty for none).
     pub fn features(&self, agency_id: &str, meaning: &[f32]) -> icat_dedup::Features {
@@ -503,6 +509,11 @@ impl From<&icat_dedup::Reason> for ReasonView {
             detail: r.detail.clone(),
         }
     }
+}
+
+/// A title's folded words, separated by spaces (see [`Data::title_terms`]).
+pub fn title_terms(title: &str) -> String {
+    icat_common::search::terms(title).join(" ")
 }
 
 #[cfg(test)]

@@ -57,6 +57,18 @@ pub async fn open_database(settings: &Settings, purpose: Purpose) -> anyhow::Res
     if seeded > 0 {
         tracing::info!(agencies = seeded, "seeded the ICAT member registry");
     }
+    let started = std::time::Instant::now();
+    let filled = db
+        .run(|conn| Ok(icat_activities::fill_title_terms(conn)?))
+        .await?;
+    if filled > 0 {
+        let seconds = started.elapsed().as_secs_f64();
+        tracing::info!(
+            activities = filled,
+            seconds,
+            "filled the title words search ranks first"
+        );
+    }
     Ok(db)
 }
 

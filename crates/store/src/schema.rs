@@ -150,6 +150,10 @@ diesel::table! {
         /// The folded words of title, description, partners and target groups, separated by
         /// spaces, which the full-text index reads (FTS5 on SQLite, GIN on PostgreSQL).
         search_terms -> Text,
+        /// The folded words of the title (a prefix of `search_terms`), which search ranks first
+        /// (FTS5 table `activity_titles` on SQLite, GIN on PostgreSQL); NULL until filled after
+        /// the migration that added it.
+        title_terms -> Nullable<Text>,
     }
 }
 

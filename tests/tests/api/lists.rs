@@ -8,6 +8,7 @@ use std::collections::HashSet;
 
 on_both_backends!(
     keyset_pages_cover_every_match_once_while_activities_are_recorded,
+    a_search_lists_title_matches_first_on_every_kind_of_page,
     the_streamed_export_holds_every_activity_and_round_trips,
     control_characters_in_any_path_or_query_parameter_are_400,
     activity_dates_outside_1990_to_2100_are_refused,
@@ -157,6 +158,129 @@ async fn keyset_pages_cover_every_match_once_while_activities_are_recorded(app: 
         assert_eq!(r.status, status, "{bad}: {}", r.text);
         assert_eq!(r.code(), "validation_failed");
     }
+}
+
+async fn a_search_lists_title_matches_first_on_every_kind_of_page(app: &TestApp) {
+    let unodc = app.user("editor", Some("UNODC")).await;
+    let record = async |title: &str, description: &str, start: &str| -> String {
+        let mut body = activity(title, start);
+        body["description"] = json!(description);
+        let r = app.post("/api/v1/activities", &unodc.access, &body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        r.body["activity"]["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    // "train border": both words begin words of the first two titles (the first rank, newest
+    // first), only of the texts of the next two (the second rank, newest first, although they
+    // start later than the first rank's), and of the last one not at all.
+    let officials = record("Training of border officials", "Two weeks.", "2026-01-01").await;
+    let police = record("Border police trainers", "A joint exercise.", "2025-01-01").await;
+    let inspectors = record(
+        "Workshops for labour inspectors",
+        "Training at the border crossing.",
+        "2030-01-01",
+    )
+    .await;
+    let shelter = record("Shelter training", "Near the border.", "2029-01-01").await;
+    record(
+        "Shelter management",
+        "Case files for social workers.",
+        "2030-06-01",
+    )
+    .await;
+    // A title written before the title index existed (NULL): found, but never in the first rank,
+    // until start-up fills it.
+    let unfilled = record("Border training manual", "Printed.", "2024-01-01").await;
+    let id = unfilled.clone();
+    app.db
+        .run(move |conn| {
+            use diesel::prelude::*;
+            use icat_store::schema::activities;
+            diesel::update(activities::table.find(id))
+                .set(activities::title_terms.eq(None::<String>))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let expected = [&officials, &police, &inspectors, &shelter, &unfilled].map(String::clone);
+    let query = "q=train%20BORDER";
+    let all = app
+        .get(
+            &format!("/api/v1/activities?{query}&per_page=100"),
+            &unodc.access,
+        )
+        .await;
+    assert_eq!(ids(&all.body), expected, "{}", all.text);
+    assert_eq!(all.body["total"], 5);
+    // Numbered pages of every size, including pages that begin in the second rank and a page
+    // past the end, give the same order.
+    for per_page in 1..=6 {
+        let mut seen = Vec::new();
+        for page in 1..=6 {
+            let r = app
+                .get(
+                    &format!("/api/v1/activities?{query}&per_page={per_page}&page={page}"),
+                    &unodc.access,
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+            assert_eq!(r.body["total"], 5, "per_page={per_page} page={page}");
+            seen.extend(ids(&r.body));
+        }
+        assert_eq!(seen, expected, "numbered pages of {per_page}");
+        // And so do cursors, across the two ranks.
+        let walked = walk(
+            app,
+            &unodc,
+            &format!("{query}&per_page={per_page}"),
+            async || {},
+        )
+        .await;
+        assert_eq!(walked, expected, "cursor pages of {per_page}");
+    }
+    // The streamed export of a search keeps the list's order.
+    let csv = app
+        .get(
+            &format!("/api/v1/activities/export.csv?{query}"),
+            &unodc.access,
+        )
+        .await;
+    assert_eq!(csv.status, StatusCode::OK);
+    let at: Vec<usize> = expected
+        .iter()
+        .map(|id| csv.text.find(id).unwrap_or(usize::MAX))
+        .collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "export order {at:?}");
+    // Filled at start-up: the title then ranks first (newest first: 2026, 2025, 2024).
+    let filled = app
+        .db
+        .run(|conn| Ok(icat_activities::fill_title_terms(conn)?))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(filled, 1);
+    let all = app
+        .get(
+            &format!("/api/v1/activities?{query}&per_page=100"),
+            &unodc.access,
+        )
+        .await;
+    assert_eq!(
+        ids(&all.body),
+        [&officials, &police, &unfilled, &inspectors, &shelter].map(String::clone)
+    );
+    // A cursor of the first rank is refused where it is malformed, like any other.
+    let r = app
+        .get(
+            &format!(
+                "/api/v1/activities?{query}&after=t.2027-13-01.0193a0e2-0000-7000-8000-000000000000"
+            ),
+            &unodc.access,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
 }
 
 async fn the_streamed_export_holds_every_activity_and_round_trips(app: &TestApp) {

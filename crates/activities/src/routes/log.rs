@@ -208,7 +208,9 @@ pub struct ListQuery {
     /// Running on or before this day (`YYYY-MM-DD`).
     #[param(format = Date)]
     pub to: Option<String>,
-    /// Words, or beginnings of words, of title, description, partners and target groups.
+    /// Words, or beginnings of words, of title, description, partners and target groups. The
+    /// activities whose title holds every word come first, then the other matches; each newest
+    /// start first.
     #[param(max_length = 500)]
     pub q: Option<String>,
     #[param(minimum = 1, maximum = 1_000_000)]
@@ -219,7 +221,7 @@ pub struct ListQuery {
     /// on page 2 and stable while activities are recorded (instead of `page`: both together are
     /// a 422).
     #[param(
-        pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+        pattern = r"^(t\.)?[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
     )]
     pub after: Option<String>,
 }
@@ -262,7 +264,7 @@ pub(super) fn filter(q: &ListQuery) -> Result<query::Filter, ApiError> {
     })
 }
 
-/// List activities, newest start first.
+/// List activities, newest start first (a search: those with every word in the title first).
 #[utoipa::path(
     tag = "activities",
     security(("bearer" = [])),

@@ -80,20 +80,16 @@ pub(super) async fn export(
     let chunks = futures_util::stream::try_unfold((Some(first), true), move |(read, header)| {
         let (db, filter) = (db.clone(), filter.clone());
         async move {
-            let rows = match read {
-                Some(rows) => rows,
-                None => return Ok(None),
+            let Some((rows, after)) = read else {
+                return Ok(None);
             };
             let csv = csvio::export(&rows, header)?;
-            let next = match rows.last() {
-                Some((last, _)) if rows.len() == EXPORT_CHUNK as usize => {
-                    let after = query::Cursor::at(last.start_date, &last.id);
-                    Some(
-                        db.run(move |conn| query::chunk(conn, &filter, Some(after), EXPORT_CHUNK))
-                            .await?,
-                    )
-                }
-                _ => None,
+            let next = match after {
+                Some(after) => Some(
+                    db.run(move |conn| query::chunk(conn, &filter, Some(after), EXPORT_CHUNK))
+                        .await?,
+                ),
+                None => None,
             };
             Ok::<_, ApiError>(Some((web::Bytes::from(csv), (next, false))))
         }

@@ -222,7 +222,10 @@ def http_classes(server, backend):
         ("directory by country", "/api/v1/focal-points?country=NG", 32),
         ("directory by text", "/api/v1/focal-points?q=focal", 32),
         ("activity list page of 50, filtered", "/api/v1/activities?country=NG&theme=prevention&per_page=50", 16),
+        ("activity list page of 50, by theme", "/api/v1/activities?theme=prevention&per_page=50", 16),
+        ("activity list page of 50, by agency", "/api/v1/activities?agency=UNODC&per_page=50", 16),
         ("activity list page of 50, search", "/api/v1/activities?q=training%20judges&per_page=50", 16),
+        ("activity list page of 50, search for one common word", "/api/v1/activities?q=training&per_page=50", 16),
         ("duplicate report, first page", "/api/v1/reports/duplicates", 2),
     ):
         rows.append(measure(server, backend, name, conns, {"BENCH_PATH": path, **token}))

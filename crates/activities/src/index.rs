@@ -208,10 +208,16 @@ pub(crate) fn save_pairs(
     let places = places_of(conn, found.iter().map(|m| m.activity_id.as_str()))?;
     let nowhere = (Vec::new(), Vec::new());
     for m in &found {
-        let (a, b) = if id < m.activity_id.as_str() {
-            (id, m.activity_id.as_str())
+        let ((a, a_agency), (b, b_agency)) = if id < m.activity_id.as_str() {
+            (
+                (id, f.agency.as_str()),
+                (m.activity_id.as_str(), m.agency_id.as_str()),
+            )
         } else {
-            (m.activity_id.as_str(), id)
+            (
+                (m.activity_id.as_str(), m.agency_id.as_str()),
+                (id, f.agency.as_str()),
+            )
         };
         let (countries, themes) = places.get(&m.activity_id).unwrap_or(&nowhere);
         diesel::insert_into(activity_pairs::table)
@@ -229,6 +235,8 @@ pub(crate) fn save_pairs(
                     (&f.countries, &f.themes),
                     (countries, themes),
                 )),
+                activity_pairs::a_agency.eq(a_agency),
+                activity_pairs::b_agency.eq(b_agency),
             ))
             .execute(conn)?;
     }

@@ -286,18 +286,23 @@ pub fn rebuild(
                 diesel::delete(activity_pairs::table).execute(conn)?;
                 // In key order, so that the primary key's b-tree grows at its end instead of splitting
                 // pages all over the file.
-                let mut ordered: Vec<(&str, &str, &icat_dedup::Found)> = pairs
+                // With the activities' positions in the same order as their ids (`a` before `b`).
+                let mut ordered: Vec<(&str, &str, &icat_dedup::Found, (usize, usize))> = pairs
                     .iter()
                     .map(|p| {
                         let (x, y) = (ids[p.a].as_str(), ids[p.b].as_str());
-                        if x < y { (x, y, p) } else { (y, x, p) }
+                        if x < y {
+                            (x, y, p, (p.a, p.b))
+                        } else {
+                            (y, x, p, (p.b, p.a))
+                        }
                     })
                     .collect();
                 ordered.sort_unstable_by(|l, r| (l.0, l.1).cmp(&(r.0, r.1)));
                 for chunk in ordered.chunks(500) {
                     let rows: Vec<_> = chunk
                         .iter()
-                        .map(|&(a, b, p)| {
+                        .map(|&(a, b, p, (at_a, at_b))| {
                             let reasons = stored_reasons(p.level, || {
                                 icat_dedup::compare(&model, &features[p.a], &features[p.b])
                                     .reasons
@@ -316,6 +321,8 @@ pub fn rebuild(
                                     (&features[p.a].countries, &features[p.a].themes),
                                     (&features[p.b].countries, &features[p.b].themes),
                                 )),
+                                activity_pairs::a_agency.eq(features[at_a].agency.as_str()),
+                                activity_pairs::b_agency.eq(features[at_b].agency.as_str()),
                             ))
                         })
                         .collect::<QueryResult<_>>()?;

@@ -142,9 +142,20 @@ type Backend = <DbConn as diesel::Connection>::Backend;
 type Predicate =
     Box<dyn BoxableExpression<activity_pairs::table, Backend, SqlType = diesel::sql_types::Bool>>;
 
+/// Which of a pair's two agencies an agency filter tests: either, or one side only. The overlap
+/// view counts the two sides apart, each an index range of its own (SQLite's planner tested both
+/// columns of all 281,512 overlaps for `a OR b`: 0.25 s); a pair's two agencies always differ, so
+/// the two counts add up.
+#[derive(Clone, Copy, Debug)]
+enum Side {
+    Either,
+    A,
+    B,
+}
+
 /// The pairs the filter selects, the review status aside. The filters run in the database on the
 /// activities' own index tables: a pair is kept when either of its activities matches.
-fn selected(filter: &Filter, agency: Option<&str>) -> Predicate {
+fn selected(filter: &Filter, agency: Option<&str>, side: Side) -> Predicate {
     let mut p: Predicate = match filter.level {
         Some(level) => Box::new(activity_pairs::level.eq(level.as_str().to_owned())),
         None => Box::new(activity_pairs::level.eq_any(["duplicate", "possible"])),
@@ -183,19 +194,16 @@ fn selected(filter: &Filter, agency: Option<&str>) -> Predicate {
         );
     }
     if let Some(agency) = agency {
-        let having = || {
-            activities::table
-                .filter(activities::agency_id.eq(agency.to_owned()))
-                .filter(activities::archived_at.is_null())
-                .select(activities::id)
-        };
-        p = Box::new(
-            p.and(
-                activity_pairs::a_id
-                    .eq_any(having())
-                    .or(activity_pairs::b_id.eq_any(having())),
-            ),
+        // From the pair's own columns, two index ranges (archiving deletes an activity's pairs).
+        let (a, b) = (
+            activity_pairs::a_agency.eq(agency.to_owned()),
+            activity_pairs::b_agency.eq(agency.to_owned()),
         );
+        p = match side {
+            Side::Either => Box::new(p.and(a.or(b))),
+            Side::A => Box::new(p.and(a)),
+            Side::B => Box::new(p.and(b)),
+        };
     }
     p
 }
@@ -211,7 +219,11 @@ impl Outline {
     }
 
     fn selected(&self) -> Predicate {
-        selected(&self.filter, self.agency.as_deref())
+        self.selected_on(Side::Either)
+    }
+
+    fn selected_on(&self, side: Side) -> Predicate {
+        selected(&self.filter, self.agency.as_deref(), side)
     }
 
     /// Whether this is the overlap view (groups by country and theme).
@@ -448,12 +460,20 @@ fn strong_clusters(links: Vec<Link>) -> Vec<Shell> {
 fn overlap_groups(conn: &mut DbConn, outline: &Outline) -> QueryResult<Vec<Shell>> {
     let mut counts: BTreeMap<String, i64> = BTreeMap::new();
     if outline.filter.status != ReviewStatus::Reviewed {
-        let rows: Vec<(String, i64)> = activity_pairs::table
-            .group_by(activity_pairs::overlap_group)
-            .select((activity_pairs::overlap_group, diesel::dsl::count_star()))
-            .filter(outline.selected())
-            .load(conn)?;
-        counts.extend(rows);
+        let sides: &[Side] = match outline.agency {
+            Some(_) => &[Side::A, Side::B],
+            None => &[Side::Either],
+        };
+        for side in sides {
+            let rows: Vec<(String, i64)> = activity_pairs::table
+                .group_by(activity_pairs::overlap_group)
+                .select((activity_pairs::overlap_group, diesel::dsl::count_star()))
+                .filter(outline.selected_on(*side))
+                .load(conn)?;
+            for (group, n) in rows {
+                *counts.entry(group).or_default() += n;
+            }
+        }
     }
     if outline.filter.status != ReviewStatus::All {
         let sign = if outline.filter.status == ReviewStatus::Open {

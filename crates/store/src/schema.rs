@@ -201,6 +201,9 @@ diesel::table! {
         reasons -> Text,
         computed_at -> Timestamp,
         overlap_group -> Text,
+        /// The agencies of `a_id` and `b_id` (the report of one agency reads them by index).
+        a_agency -> Text,
+        b_agency -> Text,
     }
 }
 

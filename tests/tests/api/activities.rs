@@ -1188,7 +1188,9 @@ async fn overlaps_are_reported_by_country_and_theme_with_reasons(app: &TestApp) 
         assert_eq!(
             indexes.ok(),
             Some(vec![
+                "activity_pairs_a_agency".to_owned(),
                 "activity_pairs_b".to_owned(),
+                "activity_pairs_b_agency".to_owned(),
                 "activity_pairs_group".to_owned(),
                 "activity_pairs_level".to_owned()
             ])

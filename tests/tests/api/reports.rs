@@ -518,6 +518,21 @@ async fn duplicate_report_pages_cover_every_cluster_once(app: &TestApp) {
             .as_array()
             .is_some_and(|a| a.contains(&json!(agency)))
     }));
+    // So does its overlap view (read from the agencies each pair keeps).
+    let overlaps = report_pages(app, &admin, "level=overlap&status=all", 100).await;
+    let mine = report_pages(
+        app,
+        &admin,
+        &format!("level=overlap&status=all&agency={agency}"),
+        100,
+    )
+    .await;
+    assert!(!mine.is_empty() && mine.len() <= overlaps.len());
+    assert!(mine.iter().all(|c| {
+        c["agencies"]
+            .as_array()
+            .is_some_and(|a| a.contains(&json!(agency)))
+    }));
     // The CSV is every cluster, whatever the page.
     let whole_csv = app
         .get("/api/v1/reports/duplicates?format=csv", &admin.access)

@@ -410,10 +410,15 @@ for (const backend of backends) {
       await page.click('button:text("Create the account")');
       await page.waitForSelector('.field-error:text("Editors and viewers belong to an agency.")');
       await page.selectOption('form select[name=agency_id]', ids.IOM);
-      await page.fill('form input[name=password]', 'password');
+      await page.fill('form input[name=password]', 'password12345');
       await page.click('button:text("Create the account")');
       await page.waitForSelector('.problem:not([hidden])');
-      assert.match(await page.textContent('.problem'), /password/i, 'a common password is refused with a reason');
+      // zxcvbn's reason, in its words, beside the field and in the summary.
+      assert.match(await page.textContent('.problem'), /Initial password: is too easy to guess\. \S/, 'a weak password is refused with a reason');
+      assert.match(await page.textContent('.field[data-name=password] .field-error'), /too easy to guess/);
+      await page.fill('form input[name=password]', 'Nadia New, 2027');
+      await page.click('button:text("Create the account")');
+      await page.waitForSelector('.field-error:text("must not contain your e-mail address or name")');
       await page.fill('form input[name=password]', PASSWORD);
       await page.click('button:text("Create the account")');
       await page.waitForSelector('td:text("new.editor@unhcr.example")');

@@ -120,13 +120,16 @@ export function showProblem(form, err, summary) {
   for (const e of err.errors || []) {
     const wrap = form.querySelector(`.field[data-name="${CSS.escape(e.field || '')}"]`);
     const where = e.row ? `${t('row')} ${e.row}: ` : '';
+    // A rule with a code is worded in the interface's language where a translation exists (the
+    // English message, zxcvbn's own feedback for a weak password, says more than any wording here).
+    const message = (e.code && t(`rule_${e.code}`, {}, '')) || e.message;
     if (wrap && !e.row) {
       const p = wrap.querySelector('.field-error');
-      p.textContent = e.message;
+      p.textContent = message;
       p.hidden = false;
       wrap.control.setAttribute('aria-invalid', 'true');
     }
-    items.push(h('li', {}, `${where}${e.field ? `${fieldLabel(form, e.field)}: ` : ''}${e.message}`));
+    items.push(h('li', {}, `${where}${e.field ? `${fieldLabel(form, e.field)}: ` : ''}${message}`));
   }
   if (box) {
     fill(box, h('p', { class: 'problem-title' }, problemText(err)), items.length ? h('ul', {}, items) : null);

@@ -51,6 +51,7 @@ fn list(cell: &str) -> Vec<String> {
 pub fn parse(bytes: &[u8]) -> Result<Vec<ImportRow>, ApiError> {
     let text = std::str::from_utf8(bytes).map_err(|_| {
         ApiError::invalid(vec![FieldError {
+            code: None,
             row: None,
             field: "file".into(),
             message: "must be UTF-8 text".into(),
@@ -65,6 +66,7 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<ImportRow>, ApiError> {
         .headers()
         .map_err(|e| {
             ApiError::invalid(vec![FieldError {
+                code: None,
                 row: Some(1),
                 field: "header".into(),
                 message: format!("cannot be read: {e}"),
@@ -78,6 +80,7 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<ImportRow>, ApiError> {
         // A repeated column would silently lose one of its two cells in every row.
         if h.is_empty() {
             errors.push(FieldError {
+                code: None,
                 row: Some(1),
                 field: format!("column {}", i + 1),
                 message: "has no name".into(),
@@ -86,6 +89,7 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<ImportRow>, ApiError> {
         }
         if headers[..i].contains(h) {
             errors.push(FieldError {
+                code: None,
                 row: Some(1),
                 field: h.clone(),
                 message: "is named twice".into(),
@@ -94,6 +98,7 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<ImportRow>, ApiError> {
         }
         if !COLUMNS.iter().any(|(name, _)| name == h) {
             errors.push(FieldError {
+                code: None,
                 row: Some(1),
                 field: h.clone(),
                 message: "is not a column of the activity log".into(),
@@ -103,6 +108,7 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<ImportRow>, ApiError> {
     for required in REQUIRED {
         if !headers.iter().any(|h| h == required) {
             errors.push(FieldError {
+                code: None,
                 row: Some(1),
                 field: required.into(),
                 message: "column is missing".into(),
@@ -126,6 +132,7 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<ImportRow>, ApiError> {
             Ok(r) => r,
             Err(e) => {
                 errors.push(FieldError {
+                    code: None,
                     row: Some(line),
                     field: "row".into(),
                     message: format!("cannot be read: {e}"),
@@ -146,6 +153,7 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<ImportRow>, ApiError> {
         }
         if record.len() != headers.len() {
             errors.push(FieldError {
+                code: None,
                 row: Some(line),
                 field: "row".into(),
                 message: format!(

@@ -145,6 +145,7 @@ fn plan(
         match agency_of(conn, user, row.agency.as_deref())? {
             Ok(agency) => targets.push(agency),
             Err(message) => errors.push(FieldError {
+                code: None,
                 row: Some(row.line),
                 field: "agency".into(),
                 message,

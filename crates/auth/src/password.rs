@@ -15,49 +15,97 @@ use tokio::sync::{Semaphore, oneshot};
 pub const MIN_LEN: usize = 12;
 pub const MAX_LEN: usize = 128;
 
-static COMMON: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
-    include_str!("../data/common-passwords.txt")
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .collect()
-});
+/// The lowest zxcvbn score a new password may have: 3 of 0-4, "safely unguessable" (more than
+/// 10^8 guesses: against our argon2id at a few dozen guesses a second per core, decades).
+const MIN_SCORE: zxcvbn::Score = zxcvbn::Score::Three;
 
-/// Checks a new password against the rules: 12 to 128 characters, no composition rules, not a
-/// common password or a common word dressed with digits and punctuation, not the e-mail address.
-pub fn check_rules(password: &str, email: Option<&str>) -> Result<(), String> {
-    let len = password.chars().count();
-    if len < MIN_LEN {
-        return Err(format!("must be at least {MIN_LEN} characters"));
-    }
-    if len > MAX_LEN {
-        return Err(format!("must be at most {MAX_LEN} characters"));
-    }
-    let lower = password.to_lowercase();
-    let stem =
-        lower.trim_matches(|c: char| c.is_ascii_digit() || c.is_ascii_punctuation() || c == ' ');
-    let first = lower.chars().next();
-    let one_char_repeated = first.is_some_and(|f| lower.chars().all(|c| c == f));
-    let is_email = email.is_some_and(|e| {
-        let e = e.to_lowercase();
-        lower == e || e.split('@').next().is_some_and(|local| stem == local)
-    });
-    if one_char_repeated
-        || is_email
-        || COMMON.iter().any(|c| *c == lower || *c == stem)
-        || (stem.is_empty() && is_sequence(&lower))
-    {
-        return Err("is too common or too easy to guess; choose a longer phrase".into());
-    }
-    Ok(())
+/// Why a new password was refused: a stable `code` for clients to word in their language, and
+/// the reason in English words (for `weak_password`, zxcvbn's own feedback).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    pub code: &'static str,
+    pub message: String,
 }
 
-/// Digits only, counting up or down ("123456789012", "987654321098").
-fn is_sequence(s: &str) -> bool {
-    let digits: Vec<u32> = s.chars().filter_map(|c| c.to_digit(10)).collect();
-    digits.len() == s.chars().count()
-        && (digits.windows(2).all(|w| (w[0] + 1) % 10 == w[1])
-            || digits.windows(2).all(|w| (w[1] + 1) % 10 == w[0]))
+impl Refusal {
+    fn new(code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+/// Checks a new password against the rules: 12 to 128 characters, no composition rules, neither
+/// the user's e-mail address nor their name inside it, and a zxcvbn score of at least 3 (zxcvbn
+/// also knows the e-mail's and the name's words, so "Jane2024!" for Jane Doe scores low).
+/// `personal`: the user's e-mail address and name, where known.
+pub fn check_rules(password: &str, personal: &[&str]) -> Result<(), Refusal> {
+    let len = password.chars().count();
+    if len < MIN_LEN {
+        return Err(Refusal::new(
+            "too_short",
+            format!("must be at least {MIN_LEN} characters"),
+        ));
+    }
+    if len > MAX_LEN {
+        return Err(Refusal::new(
+            "too_long",
+            format!("must be at most {MAX_LEN} characters"),
+        ));
+    }
+    let lower = password.to_lowercase();
+    // The e-mail address, its local part ("jane.doe") and the name, each as written and with its
+    // separators taken out ("janedoe").
+    let mut inputs: Vec<String> = Vec::new();
+    for value in personal.iter().map(|v| v.trim().to_lowercase()) {
+        let local = value.split('@').next().unwrap_or_default().to_owned();
+        for v in [value.clone(), local] {
+            let joined: String = v.chars().filter(|c| c.is_alphanumeric()).collect();
+            inputs.extend([v, joined]);
+        }
+        inputs.extend(
+            value
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| w.chars().count() >= 3)
+                .map(str::to_owned),
+        );
+    }
+    inputs.retain(|v| v.chars().count() >= 4);
+    inputs.sort();
+    inputs.dedup();
+    // The e-mail address and the name themselves, as written or without their separators
+    // ("janedoe"); the local part of the address alone is often a plain word ("secretariat"), and
+    // zxcvbn weighs it as one of the user's own words instead.
+    let folded: String = lower.chars().filter(|c| c.is_alphanumeric()).collect();
+    let contained = personal.iter().map(|v| v.trim().to_lowercase()).any(|v| {
+        let joined: String = v.chars().filter(|c| c.is_alphanumeric()).collect();
+        (v.chars().count() >= 4 && lower.contains(&v))
+            || (joined.chars().count() >= 4 && folded.contains(&joined))
+    });
+    if contained {
+        return Err(Refusal::new(
+            "contains_personal_info",
+            "must not contain your e-mail address or name",
+        ));
+    }
+    let user_inputs: Vec<&str> = inputs.iter().map(String::as_str).collect();
+    let estimate = zxcvbn::zxcvbn(password, &user_inputs);
+    if estimate.score() >= MIN_SCORE {
+        return Ok(());
+    }
+    let mut why: Vec<String> = Vec::new();
+    if let Some(feedback) = estimate.feedback() {
+        why.extend(feedback.warning().map(|w| w.to_string()));
+        why.extend(feedback.suggestions().iter().map(ToString::to_string));
+    }
+    if why.is_empty() {
+        why.push("Add another word or two. Uncommon words are better.".to_owned());
+    }
+    Err(Refusal::new(
+        "weak_password",
+        format!("is too easy to guess. {}", why.join(" ")),
+    ))
 }
 
 /// Hashes and verifies passwords with a cap on how many run at once.
@@ -226,31 +274,75 @@ static DUMMY_HASH: LazyLock<String> =
 mod tests {
     use super::*;
 
-    #[test]
-    fn length_limits() {
-        assert!(check_rules("short pass", None).is_err());
-        assert!(check_rules(&"x".repeat(129), None).is_err());
-        assert!(check_rules("a quiet river at dawn", None).is_ok());
-        // Counted in characters, not bytes.
-        assert!(check_rules("éééééééééééé", None).is_err(), "repeated char");
-        assert!(check_rules("çava très bien merci", None).is_ok());
+    fn code(password: &str, personal: &[&str]) -> Option<&'static str> {
+        check_rules(password, personal).err().map(|r| r.code)
     }
 
     #[test]
-    fn common_passwords_and_their_dressings_are_refused() {
+    fn length_limits() {
+        assert_eq!(code("short pass", &[]), Some("too_short"));
+        assert_eq!(code(&"x".repeat(129), &[]), Some("too_long"));
+        assert_eq!(code("a quiet river at dawn", &[]), None);
+        // Counted in characters, not bytes.
+        assert_eq!(code("éééééééééé", &[]), Some("too_short"));
+        assert_eq!(code("çava très bien merci", &[]), None);
+    }
+
+    #[test]
+    fn weak_passwords_are_refused_with_zxcvbns_reasons() {
         for p in [
             "password1234",
             "Password2024!",
             "123456789012",
             "987654321098",
             "qwertyuiop12",
-            "!!iloveyou!!2024",
+            "iloveyou2024",
+            "P@ssw0rd2024",
+            "letmein12345",
             "aaaaaaaaaaaaaaa",
+            "éééééééééééé",
+            "abcdefghijkl",
+            "trustno1trustno1",
         ] {
-            assert!(check_rules(p, None).is_err(), "{p} should be refused");
+            let refusal = check_rules(p, &[]).err();
+            assert_eq!(
+                refusal.as_ref().map(|r| r.code),
+                Some("weak_password"),
+                "{p}"
+            );
+            // The answer says why, in zxcvbn's words.
+            assert!(
+                refusal.is_some_and(|r| r.message.starts_with("is too easy to guess. ")
+                    && r.message.len() > "is too easy to guess. ".len() + 10),
+                "{p}"
+            );
         }
-        assert!(check_rules("jane.doe@unodc.org", Some("Jane.Doe@unodc.org")).is_err());
-        assert!(check_rules("jane.doe2024!", Some("jane.doe@unodc.org")).is_err());
+        for p in [
+            "a quiet river at dawn",
+            "seeded account passphrase",
+            "correct horse battery staple 42",
+            "Fünf Gänse überqueren die Straße",
+        ] {
+            assert_eq!(code(p, &[]), None, "{p} should be accepted");
+        }
+    }
+
+    #[test]
+    fn the_users_own_email_and_name_are_refused() {
+        let jane = ["jane.doe@unodc.org", "Jane Doe"];
+        for p in [
+            "jane.doe@unodc.org",
+            "Jane.Doe@UNODC.org and more",
+            "my name is jane doe!",
+            "janedoe rivers at dawn",
+            "xx JANE DOE xx long enough",
+            "janedoeunodcorg and words",
+        ] {
+            assert_eq!(code(p, &jane), Some("contains_personal_info"), "{p}");
+        }
+        // A word of the name dressed with digits is weak.
+        assert_eq!(code("jane12345678", &jane), Some("weak_password"));
+        assert_eq!(code("a quiet river at dawn", &jane), None);
     }
 
     #[test]

@@ -311,8 +311,8 @@ async fn change_password(
             "is not your current password",
         ));
     }
-    password::check_rules(&new_password, Some(&row.email))
-        .map_err(|m| ApiError::invalid_field("new_password", m))?;
+    password::check_rules(&new_password, &[&row.email, &row.name])
+        .map_err(|r| ApiError::invalid_coded("new_password", r.code, r.message))?;
     let hash = config.hasher.hash(new_password).await?;
     db.run(move |conn| {
         users::set_password(conn, &user.actor(), &user.id, &hash, Some(&user.session_id))
@@ -420,10 +420,14 @@ async fn create_user(
     let email = v.check("email", Email::parse(&body.email));
     let name = v.check("name", validate::text(&body.name, 200));
     let role = v.check("role", parse_role(&body.role));
-    v.check(
-        "password",
-        password::check_rules(&body.password, email.as_ref().map(Email::as_str)),
-    );
+    let personal: Vec<&str> = email
+        .iter()
+        .map(Email::as_str)
+        .chain([body.name.as_str()])
+        .collect();
+    if let Err(refused) = password::check_rules(&body.password, &personal) {
+        v.add_coded("password", refused.code, refused.message);
+    }
     v.into_result()?;
     let (Some(email), Some(name), Some(role)) = (email, name, role) else {
         return Err(ApiError::internal("validated fields missing"));

@@ -74,6 +74,11 @@ pub struct FieldError {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub row: Option<usize>,
     pub field: String,
+    /// Which rule the value broke, for rules with a code of their own (so far the password
+    /// rules: `too_short`, `too_long`, `contains_personal_info`, `weak_password`); clients word
+    /// it in their language, `message` says it in English.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
     pub message: String,
 }
 
@@ -155,9 +160,19 @@ impl ApiError {
             ..Self::new(ErrorCode::ValidationFailed, 422, detail)
         }
     }
+    /// A single-field rule violation with the rule's code (422).
+    pub fn invalid_coded(field: &str, code: &str, message: impl Into<String>) -> Self {
+        Self::invalid(vec![FieldError {
+            row: None,
+            field: field.to_owned(),
+            code: Some(code.to_owned()),
+            message: message.into(),
+        }])
+    }
     /// A single-field rule violation (422).
     pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
         Self::invalid(vec![FieldError {
+            code: None,
             row: None,
             field: field.to_owned(),
             message: message.into(),
@@ -230,8 +245,18 @@ impl Violations {
     }
     pub fn add(&mut self, field: &str, message: impl Into<String>) {
         self.0.push(FieldError {
+            code: None,
             row: None,
             field: field.to_owned(),
+            message: message.into(),
+        });
+    }
+    /// Records a field's error with the code of the rule it broke.
+    pub fn add_coded(&mut self, field: &str, code: &str, message: impl Into<String>) {
+        self.0.push(FieldError {
+            row: None,
+            field: field.to_owned(),
+            code: Some(code.to_owned()),
             message: message.into(),
         });
     }

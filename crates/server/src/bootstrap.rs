@@ -190,8 +190,8 @@ pub async fn create_admin(
     password: &str,
 ) -> anyhow::Result<()> {
     let email = Email::parse(email).map_err(|m| anyhow::anyhow!("admin e-mail {m}"))?;
-    password::check_rules(password, Some(email.as_str()))
-        .map_err(|m| anyhow::anyhow!("admin password {m}"))?;
+    password::check_rules(password, &[email.as_str(), name])
+        .map_err(|r| anyhow::anyhow!("admin password {}", r.message))?;
     let password_hash = hasher.hash(password.to_owned()).await?;
     let new = NewUser {
         email: email.into_inner(),

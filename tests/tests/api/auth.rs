@@ -213,7 +213,18 @@ async fn password_change_ends_other_sessions(app: &TestApp) {
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.body["errors"][0]["field"], "current_password");
-    for weak in ["short", "password12345", "123456789012"] {
+    // Each refusal names its rule by a stable code; a weak one says why in zxcvbn's words.
+    for (weak, code) in [
+        ("short", "too_short"),
+        ("password12345", "weak_password"),
+        ("123456789012", "weak_password"),
+        ("P@ssw0rd2024", "weak_password"),
+        (email.as_str(), "contains_personal_info"),
+        (
+            &format!("{} at the river", email.to_uppercase()),
+            "contains_personal_info",
+        ),
+    ] {
         let r = app
             .post(
                 "/api/v1/auth/password",
@@ -224,7 +235,20 @@ async fn password_change_ends_other_sessions(app: &TestApp) {
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{weak}");
         assert_eq!(r.code(), "validation_failed");
         assert_eq!(r.body["errors"][0]["field"], "new_password");
+        assert_eq!(r.body["errors"][0]["code"], code, "{weak}: {}", r.text);
     }
+    let r = app
+        .post(
+            "/api/v1/auth/password",
+            &editor.access,
+            &change(PASSWORD, "password12345"),
+        )
+        .await;
+    let message = r.body["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with("is too easy to guess. ") && message.len() > 40,
+        "{message}"
+    );
     let r = app
         .post(
             "/api/v1/auth/password",

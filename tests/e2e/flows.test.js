@@ -245,6 +245,9 @@ for (const backend of backends) {
       await cluster.locator('input[name=note]').first().fill('Joint workshops agreed with ILO');
       await cluster.locator('button:text("Save the review")').first().click();
       await page.waitForFunction(() => document.getElementById('status').textContent.includes('Review saved'));
+      // The page reloads the open cases, which the pair has left (waiting for that also keeps the
+      // filter below from being set on the page the reload replaces).
+      await cluster.waitFor({ state: 'detached' });
       // Reviewed pairs show under "Reviewed" with the decision.
       await page.selectOption('select[name=status]', 'reviewed');
       await page.click('button:text("Apply")');

@@ -345,5 +345,6 @@ pub fn rebuild(
         write_s = (started.elapsed() - paired).as_secs_f64(),
         "rebuilt duplicate pairs"
     );
+    metrics::gauge!("icat_dedup_rebuild_seconds").set(started.elapsed().as_secs_f64());
     Ok((ids.len(), pairs.len()))
 }

@@ -209,7 +209,9 @@ pub(crate) fn matches(
 ) -> QueryResult<(Arc<Model>, Vec<Match>)> {
     // Score every candidate on the fast path, keep the strong pairs and the strongest overlaps,
     // and build the explanation of those alone.
+    let started = std::time::Instant::now();
     let (model, found) = candidates(conn, reader, f, keys, except, since)?;
+    metrics::histogram!("icat_duplicate_candidates").record(found.len() as f64);
     let mut kept: Vec<(Candidate, f64, Level, f64)> = found
         .into_iter()
         .filter_map(|c| {
@@ -217,6 +219,7 @@ pub(crate) fn matches(
             Some((c, score, level, log_odds))
         })
         .collect();
+    metrics::histogram!("icat_duplicate_scoring_seconds").record(started.elapsed().as_secs_f64());
     // Strongest first by the unrounded odds: overlaps' scores mostly round to 0.000.
     kept.sort_by(|x, y| y.3.total_cmp(&x.3).then_with(|| x.0.id.cmp(&y.0.id)));
     let mut overlaps = 0;

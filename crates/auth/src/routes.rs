@@ -92,7 +92,12 @@ async fn login(
             throttle::check(conn, &key)?;
             Ok(users::find_by_email(conn, &key)?)
         })
-        .await?
+        .await
+        .inspect_err(|e| {
+            if e.code == icat_common::ErrorCode::RateLimited {
+                metrics::counter!("icat_login_throttled_total").increment(1);
+            }
+        })?
     };
     let matches = match &user {
         Some(u) => {
@@ -128,6 +133,7 @@ async fn login(
             tokens(&config, user, &sid, refresh_token)
         }
         user => {
+            metrics::counter!("icat_login_failures_total").increment(1);
             let reason = match &user {
                 None => "unknown_email",
                 Some(u) if !u.active => "inactive_account",

@@ -429,6 +429,7 @@ pub fn serve(state: State, listener: TcpListener, workers: usize) -> std::io::Re
     let limits = web::Data::from(state.limits);
     let features = web::Data::from(state.features);
     let totals = web::Data::new(icat_activities::query::Totals::default());
+    let metrics = state.metrics.map(web::Data::new);
     let idle = limits.clone();
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
@@ -439,6 +440,7 @@ pub fn serve(state: State, listener: TcpListener, workers: usize) -> std::io::Re
     });
     let mut server = HttpServer::new(move || {
         let openapi_json = openapi_json.clone();
+        let metrics = metrics.clone();
         let (app, _) = App::new()
             .into_utoipa_app()
             .configure(api)
@@ -464,8 +466,17 @@ pub fn serve(state: State, listener: TcpListener, workers: usize) -> std::io::Re
                     }
                 }),
             )
+            .configure(|cfg| {
+                if let Some(metrics) = metrics.as_ref() {
+                    cfg.app_data(metrics.clone());
+                    if metrics.on_main_port {
+                        cfg.route("/metrics", web::get().to(crate::metrics::exposition));
+                    }
+                }
+            })
             .default_service(web::to(fallback))
             .wrap(from_fn(request_context))
+            .wrap(from_fn(crate::metrics::record))
             .wrap(
                 DefaultHeaders::new()
                     .add((header::CONTENT_SECURITY_POLICY, CSP))

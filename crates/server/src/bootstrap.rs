@@ -21,6 +21,8 @@ pub struct State {
     pub limits: std::sync::Arc<crate::limits::ClientLimits>,
     /// Candidates' features read lately, for scoring.
     pub features: std::sync::Arc<icat_activities::FeatureCache>,
+    /// Prometheus metrics, when asked for (`ICAT_METRICS`, `ICAT_METRICS_BIND`).
+    pub metrics: Option<crate::metrics::Metrics>,
 }
 
 /// What the database is opened for: the CLI's batch work runs without a statement limit.
@@ -133,11 +135,15 @@ pub async fn prepare(settings: &Settings) -> anyhow::Result<State> {
         icat_activities::FeatureCache::new(settings.feature_cache_mb.saturating_mul(1 << 20))
             .with_sentences(sentences(settings).await?),
     );
+    let metrics = (settings.metrics || settings.metrics_bind.is_some())
+        .then(|| crate::metrics::Metrics::install(settings.metrics))
+        .transpose()?;
     let state = State {
         db,
         auth,
         limits,
         features,
+        metrics,
     };
     ensure_admin(&state, settings).await?;
     Ok(state)

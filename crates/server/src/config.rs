@@ -46,6 +46,11 @@ pub struct Settings {
     /// Reverse proxies whose `X-Forwarded-For` is believed (addresses, comma-separated in the
     /// environment). Env: `ICAT_TRUSTED_PROXIES`.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Prometheus metrics at `GET /metrics` on the main port. Env: `ICAT_METRICS`.
+    pub metrics: bool,
+    /// An address of its own for `GET /metrics` (for example `127.0.0.1:9464`, reachable by the
+    /// scraper and not the public). Env: `ICAT_METRICS_BIND`.
+    pub metrics_bind: Option<String>,
 }
 
 impl Default for Settings {
@@ -67,6 +72,8 @@ impl Default for Settings {
             rate_limit: 100,
             rate_limit_burst: 200,
             trusted_proxies: Vec::new(),
+            metrics: false,
+            metrics_bind: None,
         }
     }
 }
@@ -143,6 +150,12 @@ impl Settings {
                 .map(str::parse)
                 .collect::<Result<_, _>>()
                 .context("ICAT_TRUSTED_PROXIES must be IP addresses separated by commas")?;
+        }
+        if let Some(v) = var("ICAT_METRICS").filter(|v| !v.is_empty()) {
+            self.metrics = v.parse().context("ICAT_METRICS must be true or false")?;
+        }
+        if let Some(v) = var("ICAT_METRICS_BIND").filter(|v| !v.is_empty()) {
+            self.metrics_bind = Some(v);
         }
         if let Some(v) = var("ICAT_WORKERS") {
             self.workers = v.parse().context("ICAT_WORKERS must be a number")?;

@@ -7,6 +7,7 @@ mod assets;
 pub mod bootstrap;
 pub mod config;
 pub mod limits;
+pub mod metrics;
 mod routes;
 pub mod seed;
 

@@ -71,6 +71,17 @@ async fn main() -> anyhow::Result<()> {
                 "serving the ICAT Workspace on http://{}",
                 settings.bind
             );
+            if let (Some(metrics), Some(bind)) = (state.metrics.clone(), &settings.metrics_bind) {
+                let apart = std::net::TcpListener::bind(bind)
+                    .with_context(|| format!("cannot listen on {bind} (ICAT_METRICS_BIND)"))?;
+                tracing::info!(address = %bind, "serving metrics on http://{bind}/metrics");
+                // Stops with the process (the main server handles the signals).
+                tokio::spawn(icat_server::metrics::serve_apart(
+                    metrics,
+                    state.db.clone(),
+                    apart,
+                )?);
+            }
             icat_server::serve(state, listener, settings.workers)?.await?;
         }
         Command::Migrate => {

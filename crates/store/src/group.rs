@@ -235,6 +235,7 @@ where
 
 /// Runs the jobs in one transaction on `conn` and delivers every answer.
 fn commit_together(conn: &mut DbConn, jobs: Vec<Job>) {
+    metrics::histogram!("icat_group_commit_batch_size").record(jobs.len() as f64);
     let mut delivers: Vec<Deliver> = Vec::with_capacity(jobs.len());
     let committed = write(conn, |conn| {
         debug_assert!(conn_in_transaction(conn));

@@ -167,6 +167,14 @@ pub struct Db {
 /// Work for the thread of [`Db::run_big`].
 type BigJob = Box<dyn FnOnce() + Send>;
 
+/// The pool's connections at a moment (for metrics).
+#[derive(Clone, Copy, Debug)]
+pub struct PoolState {
+    pub connections: u32,
+    pub idle: u32,
+    pub max: u32,
+}
+
 /// Pool settings.
 #[derive(Clone, Copy, Debug)]
 pub struct PoolOptions {
@@ -275,10 +283,26 @@ impl Db {
     /// this bound every request waiting for a connection held a blocking thread of its own (88
     /// threads under the bench, 41 with it). 503 after the pool's wait.
     async fn admit(&self) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
-        tokio::time::timeout(self.acquire_timeout, self.slots.clone().acquire_owned())
+        let started = std::time::Instant::now();
+        let permit = tokio::time::timeout(self.acquire_timeout, self.slots.clone().acquire_owned())
             .await
-            .map_err(|_| ApiError::unavailable("no database connection available: timed out"))?
-            .map_err(ApiError::internal)
+            .map_err(|_| {
+                metrics::counter!("icat_db_pool_timeouts_total").increment(1);
+                ApiError::unavailable("no database connection available: timed out")
+            })?
+            .map_err(ApiError::internal)?;
+        metrics::histogram!("icat_db_pool_wait_seconds").record(started.elapsed().as_secs_f64());
+        Ok(permit)
+    }
+
+    /// The pool's connections now: open, idle, and at most.
+    pub fn pool_state(&self) -> PoolState {
+        let state = self.pool.state();
+        PoolState {
+            connections: state.connections,
+            idle: state.idle_connections,
+            max: self.pool.max_size(),
+        }
     }
 
     /// Runs `f` with a pooled connection on the blocking thread pool, so database work never stalls

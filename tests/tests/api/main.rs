@@ -12,6 +12,7 @@ mod limits;
 mod lists;
 mod match_model;
 mod matrix;
+mod metrics;
 mod migrations;
 mod probes;
 mod races;

@@ -7,7 +7,9 @@
 - two PATCHes sent together with one ETag: exactly one succeeds, the other gets 412;
 - SIGTERM while requests are in flight: each of them is answered, and the process exits 0;
 - PostgreSQL restarted under load: /readyz goes 503, then 200 again without restarting icat;
-- the connection pool exhausted: requests get 503 within the pool's wait (5 s) plus, on PostgreSQL, the statement limit (4 s); never hang.
+- the connection pool exhausted: requests get 503 within the pool's wait (5 s) plus, on PostgreSQL, the statement limit (4 s); never hang;
+- metrics on an address of their own (`ICAT_METRICS_BIND`): served there, absent from the public port, and
+  SIGTERM still stops the process cleanly.
 
 Prints what it injected and what it verified; any broken promise fails the target.
 """
@@ -23,7 +25,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from attack import ADMIN, PASSWORD, Server, call  # noqa: E402
+from attack import ADMIN, PASSWORD, Server, call, free_port  # noqa: E402
 
 FAILURES = []
 FIGURES = []
@@ -297,12 +299,35 @@ def pool_exhausted():
         server.stop()
 
 
+def metrics_apart(backend):
+    print(f"\n== metrics on their own address ({backend})", flush=True)
+    port = free_port()
+    server = Server(backend, ICAT_METRICS_BIND=f"127.0.0.1:{port}")
+    try:
+        try:
+            with urllib.request.urlopen(f"{server.base}/metrics", timeout=10) as r:
+                public = r.status
+        except urllib.error.HTTPError as e:
+            public = e.code
+        check(public == 404, f"the public port does not serve /metrics ({public})")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
+            status, text = r.status, r.read().decode()
+        check(status == 200 and 'icat_http_requests_total{route="/readyz",method="GET",status="200"}' in text,
+              "the metrics address serves the requests counted by route template")
+    finally:
+        server.process.send_signal(signal.SIGTERM)
+        code = server.process.wait(timeout=40)
+        check(code == 0, f"SIGTERM stops the server and its metrics listener cleanly (exit {code})")
+        server.stop()
+
+
 def main():
     backends = ["sqlite"] + (["postgres"] if os.environ.get("ICAT_TEST_PG_URL") else [])
     for backend in backends:
         kill_during_writes(backend)
         one_etag_two_patches(backend)
         sigterm_in_flight(backend)
+        metrics_apart(backend)
     concurrent_writers()
     if "postgres" in backends:
         pool_exhausted()

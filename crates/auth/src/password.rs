@@ -54,41 +54,41 @@ pub fn check_rules(password: &str, personal: &[&str]) -> Result<(), Refusal> {
             format!("must be at most {MAX_LEN} characters"),
         ));
     }
-    let lower = password.to_lowercase();
-    // The e-mail address, its local part ("jane.doe") and the name, each as written and with its
-    // separators taken out ("janedoe").
-    let mut inputs: Vec<String> = Vec::new();
-    for value in personal.iter().map(|v| v.trim().to_lowercase()) {
-        let local = value.split('@').next().unwrap_or_default().to_owned();
-        for v in [value.clone(), local] {
-            let joined: String = v.chars().filter(|c| c.is_alphanumeric()).collect();
-            inputs.extend([v, joined]);
-        }
-        inputs.extend(
-            value
-                .split(|c: char| !c.is_alphanumeric())
-                .filter(|w| w.chars().count() >= 3)
-                .map(str::to_owned),
-        );
-    }
-    inputs.retain(|v| v.chars().count() >= 4);
-    inputs.sort();
-    inputs.dedup();
     // The e-mail address and the name themselves, as written or without their separators
-    // ("janedoe"); the local part of the address alone is often a plain word ("secretariat"), and
-    // zxcvbn weighs it as one of the user's own words instead.
-    let folded: String = lower.chars().filter(|c| c.is_alphanumeric()).collect();
-    let contained = personal.iter().map(|v| v.trim().to_lowercase()).any(|v| {
-        let joined: String = v.chars().filter(|c| c.is_alphanumeric()).collect();
-        (v.chars().count() >= 4 && lower.contains(&v))
+    // ("janedoe"), may not be inside the password. The local part of the address alone is often a
+    // plain word ("secretariat"): zxcvbn weighs it, and every word of the name and the address,
+    // as one of the user's own words instead.
+    let lower = password.to_lowercase();
+    let folded = alphanumeric(&lower);
+    let personal: Vec<String> = personal.iter().map(|v| v.trim().to_lowercase()).collect();
+    if personal.iter().any(|v| {
+        let joined = alphanumeric(v);
+        (v.chars().count() >= 4 && lower.contains(v.as_str()))
             || (joined.chars().count() >= 4 && folded.contains(&joined))
-    });
-    if contained {
+    }) {
         return Err(Refusal::new(
             "contains_personal_info",
             "must not contain your e-mail address or name",
         ));
     }
+    let mut inputs: Vec<String> = personal
+        .iter()
+        .flat_map(|v| {
+            let local = v.split('@').next().unwrap_or_default();
+            let words = v.split(|c: char| !c.is_alphanumeric()).map(str::to_owned);
+            [
+                v.clone(),
+                alphanumeric(v),
+                local.to_owned(),
+                alphanumeric(local),
+            ]
+            .into_iter()
+            .chain(words)
+        })
+        .filter(|v| v.chars().count() >= 3)
+        .collect();
+    inputs.sort();
+    inputs.dedup();
     let user_inputs: Vec<&str> = inputs.iter().map(String::as_str).collect();
     let estimate = zxcvbn::zxcvbn(password, &user_inputs);
     if estimate.score() >= MIN_SCORE {
@@ -106,6 +106,10 @@ pub fn check_rules(password: &str, personal: &[&str]) -> Result<(), Refusal> {
         "weak_password",
         format!("is too easy to guess. {}", why.join(" ")),
     ))
+}
+
+fn alphanumeric(text: &str) -> String {
+    text.chars().filter(|c| c.is_alphanumeric()).collect()
 }
 
 /// Hashes and verifies passwords with a cap on how many run at once.

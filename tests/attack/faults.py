@@ -9,7 +9,10 @@
 - PostgreSQL restarted under load: /readyz goes 503, then 200 again without restarting icat;
 - the connection pool exhausted: requests get 503 within the pool's wait (5 s) plus, on PostgreSQL, the statement limit (4 s); never hang;
 - metrics on an address of their own (`ICAT_METRICS_BIND`): served there, absent from the public port, and
-  SIGTERM still stops the process cleanly.
+  SIGTERM still stops the process cleanly;
+- notices' e-mail (a real SMTP server, tests/mail/sink.py): kill -9 after the activities are acknowledged and
+  before the mail server is up, then a restart: every message is delivered exactly once; two servers on one
+  PostgreSQL database send each message once.
 
 Prints what it injected and what it verified; any broken promise fails the target.
 """
@@ -20,12 +23,13 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from attack import ADMIN, PASSWORD, Server, call, free_port  # noqa: E402
+from attack import ADMIN, BIN as BIN_PATH, PASSWORD, Server, call, free_port  # noqa: E402
 
 FAILURES = []
 FIGURES = []
@@ -321,6 +325,155 @@ def metrics_apart(backend):
         server.stop()
 
 
+MAIL_DIR = os.path.join(os.path.dirname(__file__), "..", "mail")
+
+
+class Sink:
+    """The SMTP sink of the tests on a port; `start` and `stop` it to take the mail server away."""
+
+    def __init__(self, port):
+        self.port, self.dir, self.process = port, tempfile.mkdtemp(prefix="icat-mail-"), None
+
+    def start(self):
+        self.process = subprocess.Popen([sys.executable, os.path.join(MAIL_DIR, "sink.py"), "--port", str(self.port),
+                                         "--out", self.dir], stdout=subprocess.PIPE, text=True)
+        assert self.process.stdout.readline().strip() == "ready", "the SMTP sink did not start"
+
+    def stop(self):
+        if self.process:
+            self.process.kill()
+            self.process.wait()
+
+    def ids(self):
+        """The outbox id of every message received (from its Message-ID), repeats included."""
+        out = []
+        for name in os.listdir(self.dir):
+            if name.endswith(".json"):
+                with open(os.path.join(self.dir, name)) as f:
+                    out.append(json.load(f)["message_id"].strip("<>").split("@")[0])
+        return out
+
+
+def outbox(server):
+    """(id, state) of every row of the outbox, read from the database itself."""
+    query = "SELECT id, state FROM mail_outbox"
+    if server.backend == "sqlite":
+        return sqlite3.connect(server.database).execute(query).fetchall()
+    rows = subprocess.run(["psql", server.database, "-qtAF,", "-c", query], check=True, capture_output=True,
+                          text=True).stdout.split()
+    return [tuple(r.split(",")) for r in rows]
+
+
+def record_pairs(base, n, tag):
+    """n UNODC activities and their IOM near copies; returns the IOM ids answered 201."""
+    admin = login(base, *ADMIN)
+    ids = {a["acronym"]: a["id"] for a in call(base, "GET", "/api/v1/agencies?per_page=100", token=admin)[1]["items"]}
+    acked = []
+    for i in range(n):
+        for acronym, title in (("UNODC", f"Training of judges on trafficking cases in Nigeria, cohort {tag} {i}"),
+                               ("IOM", f"Training judges and prosecutors on trafficking cases (Nigeria), cohort {tag} {i}")):
+            status, body = call(base, "POST", "/api/v1/activities", {
+                "agency_id": ids[acronym], "title": title,
+                "description": f"Workshops for judges and prosecutors of the high courts, cohort {tag} {i}.",
+                "countries": ["NG"], "themes": ["prosecution"], "start_date": "2027-01-01",
+                "end_date": "2027-12-31"}, admin)
+            if status == 201 and acronym == "IOM":
+                acked.append(body["activity"]["id"])
+    return acked
+
+
+def mail_editors(base):
+    """An editor at UNODC and IOM, so that each pair notifies someone by e-mail."""
+    admin = login(base, *ADMIN)
+    ids = {a["acronym"]: a["id"] for a in call(base, "GET", "/api/v1/agencies?per_page=100", token=admin)[1]["items"]}
+    for acronym in ("UNODC", "IOM"):
+        status, body = call(base, "POST", "/api/v1/users", {
+            "email": f"editor@{acronym.lower()}.example", "name": f"{acronym} Editor", "role": "editor",
+            "agency_id": ids[acronym], "password": PASSWORD}, admin)
+        assert status == 201, body
+
+
+def wait_delivered(server, sink, seconds):
+    """Waits until nothing waits in the outbox; returns (rows, received ids)."""
+    deadline = time.time() + seconds
+    while True:
+        rows = outbox(server)
+        if (rows and all(state != "queued" for _, state in rows)) or time.time() > deadline:
+            time.sleep(1.5)  # anything sent twice would arrive now
+            return outbox(server), sink.ids()
+        time.sleep(0.5)
+
+
+def exactly_once(rows, received, what):
+    sent = {i for i, state in rows if state == "sent"}
+    repeats = len(received) - len(set(received))
+    check(rows and len(sent) == len(rows), f"{what}: every one of {len(rows)} messages sent ({len(sent)})")
+    check(set(received) == sent, f"{what}: the mail server received exactly the messages sent")
+    check(repeats == 0, f"{what}: no message delivered twice ({repeats})")
+    return len(sent), repeats
+
+
+def mail_after_kill(backend):
+    print(f"\n== kill -9 before notices' e-mail is delivered ({backend})", flush=True)
+    sink = Sink(free_port())
+    server = Server(backend, ICAT_SMTP_URL=f"smtp://127.0.0.1:{sink.port}")
+    try:
+        mail_editors(server.base)
+        acked = record_pairs(server.base, 5, "k")
+        # Acknowledged, the mail server still down: killed before any message could be delivered.
+        server.process.send_signal(signal.SIGKILL)
+        server.process.wait()
+        queued = outbox(server)
+        check(len(queued) >= len(acked), f"{len(acked)} acknowledged pairs left {len(queued)} messages in the outbox")
+        sink.start()
+        server.start()
+        # A message tried before the kill waits its first backoff (30 s).
+        rows, received = wait_delivered(server, sink, 90)
+        sent, repeats = exactly_once(rows, received, "after kill -9 and restart")
+        FIGURES.append(f"mail after kill -9 on {backend}: {len(acked)} pairs acknowledged, {len(rows)} messages, "
+                       f"{sent} delivered, {repeats} duplicated, {len(rows) - sent} lost")
+    finally:
+        server.stop()
+        sink.stop()
+
+
+def mail_two_servers():
+    print("\n== two servers on one PostgreSQL database send each message once", flush=True)
+    sink = Sink(free_port())
+    sink.start()
+    server = Server("postgres", ICAT_SMTP_URL=f"smtp://127.0.0.1:{sink.port}")
+    port = free_port()
+    other = subprocess.Popen([BIN_PATH, "serve"], env=dict(server.env, ICAT_BIND=f"127.0.0.1:{port}"),
+                             stdout=server.log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                if call(f"http://127.0.0.1:{port}", "GET", "/readyz")[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert time.time() < deadline and other.poll() is None, "the second server did not start"
+            time.sleep(0.2)
+        mail_editors(server.base)
+        results = {}
+        threads = [threading.Thread(target=lambda b, t: results.__setitem__(t, record_pairs(b, 8, t)), args=(b, t))
+                   for b, t in ((server.base, "one"), (f"http://127.0.0.1:{port}", "two"))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        rows, received = wait_delivered(server, sink, 60)
+        sent, repeats = exactly_once(rows, received, "two servers")
+        FIGURES.append(f"mail from two servers on one PostgreSQL: {sum(map(len, results.values()))} pairs, "
+                       f"{len(rows)} messages, {sent} delivered, {repeats} duplicated")
+    finally:
+        other.terminate()
+        other.wait(timeout=40)
+        server.stop()
+        sink.stop()
+
+
 def main():
     backends = ["sqlite"] + (["postgres"] if os.environ.get("ICAT_TEST_PG_URL") else [])
     for backend in backends:
@@ -328,10 +481,12 @@ def main():
         one_etag_two_patches(backend)
         sigterm_in_flight(backend)
         metrics_apart(backend)
+        mail_after_kill(backend)
     concurrent_writers()
     if "postgres" in backends:
         pool_exhausted()
         postgres_restart()
+        mail_two_servers()
     print("\n" + "\n".join(FIGURES))
     if FAILURES:
         print("\nfaults FAILED:\n  " + "\n  ".join(FAILURES))

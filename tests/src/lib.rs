@@ -15,6 +15,8 @@ pub const ADMIN_EMAIL: &str = "secretariat@icat.test";
 pub const ADMIN_PASSWORD: &str = "a long secretariat passphrase";
 /// A password that meets the rules, for accounts the tests create.
 pub const PASSWORD: &str = "correct staple horse battery";
+/// The token key of the test servers.
+pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123";
 
 /// Which database a test runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -150,7 +152,7 @@ impl TestApp {
         let settings = Settings {
             database_url: database_url.clone(),
             bind: "127.0.0.1:0".into(),
-            jwt_secret: Some("test-secret-test-secret-test-secret-0123".into()),
+            jwt_secret: Some(JWT_SECRET.into()),
             admin_email: Some(ADMIN_EMAIL.into()),
             admin_password: Some(ADMIN_PASSWORD.into()),
             hash_concurrency: 2,
@@ -460,4 +462,88 @@ macro_rules! on_both_backends {
             }
         )*
     };
+}
+
+/// A real SMTP server (`tests/mail/sink.py`, aiosmtpd) on a free port; every message it accepts
+/// lands as a JSON file in a folder of its own. Stopped (killed) when dropped.
+pub struct MailSink {
+    pub port: u16,
+    dir: PathBuf,
+    child: std::process::Child,
+}
+
+impl MailSink {
+    /// Starts a sink on a free port.
+    pub fn start() -> MailSink {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .unwrap_or_else(|e| panic!("{e}"));
+        Self::start_on(port)
+    }
+
+    /// Starts a sink on a given port (a mail server that comes back where it was).
+    pub fn start_on(port: u16) -> MailSink {
+        use std::io::BufRead;
+        let dir = std::env::temp_dir().join(format!("icat-mail-{}", uuid::Uuid::new_v4()));
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/mail/sink.py");
+        let mut child = std::process::Command::new("python3")
+            .arg(script)
+            .args(["--port", &port.to_string(), "--out"])
+            .arg(&dir)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start the SMTP sink (python3 {script}): {e}"));
+        let stdout = child.stdout.take().unwrap_or_else(|| unreachable!());
+        let mut line = String::new();
+        let _ = std::io::BufReader::new(stdout).read_line(&mut line);
+        assert_eq!(
+            line.trim(),
+            "ready",
+            "the SMTP sink did not start (is aiosmtpd installed? `make test` installs it)"
+        );
+        MailSink { port, dir, child }
+    }
+
+    /// The URL the server's `ICAT_SMTP_URL` takes.
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    /// Every message received so far.
+    pub fn messages(&self) -> Vec<Value> {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return Vec::new();
+        };
+        entries
+            .flatten()
+            .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+            .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+            .filter_map(|text| serde_json::from_str(&text).ok())
+            .collect()
+    }
+
+    /// Waits (up to 20 s) until at least `n` messages have arrived, and returns them all.
+    pub async fn wait_for(&self, n: usize) -> Vec<Value> {
+        for _ in 0..200 {
+            let got = self.messages();
+            if got.len() >= n {
+                return got;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let got = self.messages();
+        panic!(
+            "expected {n} messages, the SMTP sink received {}: {got:?}",
+            got.len()
+        );
+    }
+}
+
+impl Drop for MailSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }

@@ -240,6 +240,17 @@ pub(crate) fn save_pairs(
             ))
             .execute(conn)?;
     }
+    // The other agencies hear of it, in this same transaction (their notices and e-mail exist
+    // exactly when these pairs do).
+    let notify: Vec<icat_notices::events::Found> = found
+        .iter()
+        .map(|m| icat_notices::events::Found {
+            other: &m.activity_id,
+            other_agency: &m.agency_id,
+            level: &m.level,
+        })
+        .collect();
+    icat_notices::events::matched(conn, id, &notify)?;
     let hidden = match written {
         Written::New => Vec::new(),
         Written::Changed => dismissed(conn, id)?,

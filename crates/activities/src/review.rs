@@ -100,6 +100,7 @@ pub fn review(
     ids: (&str, &str),
     decision: &str,
     note: Option<&str>,
+    reviewer_agency: Option<&str>,
     allowed: impl FnOnce(&str, &str) -> Result<(), ApiError>,
 ) -> Result<(PairView, Review), ApiError> {
     let (a, b) = if ids.0 < ids.1 { ids } else { (ids.1, ids.0) };
@@ -148,6 +149,19 @@ pub fn review(
             actor,
             &NewEvent::success("review", "activity_pair", &format!("{a}:{b}"))
                 .with_changes(serde_json::json!({"decision": decision, "note": note})),
+        )?;
+        // The agency that did not review hears of it (both, when the secretariat reviewed).
+        let level: Option<String> = activity_pairs::table
+            .find((a, b))
+            .select(activity_pairs::level)
+            .first(conn)
+            .optional()?;
+        icat_notices::events::reviewed(
+            conn,
+            (a, b),
+            reviewer_agency,
+            decision,
+            level.as_deref().unwrap_or("none"),
         )?;
         let review = Review {
             decision: decision.to_owned(),

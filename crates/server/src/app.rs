@@ -42,6 +42,7 @@ use utoipa_actix_web::AppExt;
         (name = "activities", description = "The deduplicated activity log (paragraph 7)"),
         (name = "reports", description = "Reports for the secretariat"),
         (name = "audit", description = "The append-only audit trail (admin)"),
+        (name = "notifications", description = "Coordination notices: the inbox, e-mail choices, delivery (paragraphs 7-9)"),
     )
 )]
 struct ApiDoc;
@@ -72,6 +73,7 @@ fn api(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     icat_directory::configure(cfg);
     icat_activities::configure(cfg);
     icat_reports::configure(cfg);
+    icat_notices::configure(cfg);
 }
 
 /// The OpenAPI document, collected from the very services the server mounts.
@@ -424,12 +426,16 @@ pub fn serve(state: State, listener: TcpListener, workers: usize) -> std::io::Re
     // Database work is the only blocking work, and `Db::run` admits one task per pooled
     // connection: more blocking threads would only idle.
     let blocking_threads = state.db.max_connections();
-    let db = web::Data::new(state.db);
+    let db = web::Data::new(state.db.clone());
     let auth = web::Data::new(state.auth);
     let limits = web::Data::from(state.limits);
     let features = web::Data::from(state.features);
     let totals = web::Data::new(icat_activities::query::Totals::default());
     let metrics = state.metrics.map(web::Data::new);
+    let unsubscribe = web::Data::new(state.unsubscribe);
+    if let Some(mailer) = state.mailer {
+        tokio::spawn(icat_notices::outbox::run(state.db.clone(), mailer));
+    }
     let idle = limits.clone();
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
@@ -450,6 +456,7 @@ pub fn serve(state: State, listener: TcpListener, workers: usize) -> std::io::Re
             .app_data(limits.clone())
             .app_data(features.clone())
             .app_data(totals.clone())
+            .app_data(unsubscribe.clone())
             .app_data(table.clone())
             .app_data(json_config(JSON_LIMIT))
             .app_data(payload_config(JSON_LIMIT))

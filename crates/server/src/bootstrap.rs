@@ -23,6 +23,10 @@ pub struct State {
     pub features: std::sync::Arc<icat_activities::FeatureCache>,
     /// Prometheus metrics, when asked for (`ICAT_METRICS`, `ICAT_METRICS_BIND`).
     pub metrics: Option<crate::metrics::Metrics>,
+    /// Signs and checks the unsubscribe links of e-mails.
+    pub unsubscribe: icat_notices::outbox::UnsubscribeKeys,
+    /// The SMTP sender of notices, when a mail server is configured (`ICAT_SMTP_URL`).
+    pub mailer: Option<icat_notices::outbox::Mailer>,
 }
 
 /// What the database is opened for: the CLI's batch work runs without a statement limit.
@@ -138,12 +142,29 @@ pub async fn prepare(settings: &Settings) -> anyhow::Result<State> {
     let metrics = (settings.metrics || settings.metrics_bind.is_some())
         .then(|| crate::metrics::Metrics::install(settings.metrics))
         .transpose()?;
+    let unsubscribe = icat_notices::outbox::UnsubscribeKeys::new(&secret)?;
+    let mailer = settings
+        .smtp_url
+        .as_deref()
+        .map(|url| {
+            icat_notices::outbox::Mailer::new(
+                url,
+                &settings.mail_from,
+                &settings.public_url,
+                unsubscribe.clone(),
+            )
+            .context("ICAT_SMTP_URL or ICAT_MAIL_FROM is not usable")
+        })
+        .transpose()?;
+    icat_notices::deliver_by_mail(mailer.is_some());
     let state = State {
         db,
         auth,
         limits,
         features,
         metrics,
+        unsubscribe,
+        mailer,
     };
     ensure_admin(&state, settings).await?;
     Ok(state)

@@ -51,6 +51,16 @@ pub struct Settings {
     /// An address of its own for `GET /metrics` (for example `127.0.0.1:9464`, reachable by the
     /// scraper and not the public). Env: `ICAT_METRICS_BIND`.
     pub metrics_bind: Option<String>,
+    /// The mail server for notices, as `smtp://host:port` (plain; add `?tls=required` for
+    /// STARTTLS) or `smtps://user:password@host` (TLS); unset, notices stay in the inbox only.
+    /// Env: `ICAT_SMTP_URL`.
+    pub smtp_url: Option<String>,
+    /// The sender of notices' e-mails, such as `ICAT Workspace <icat@example.org>`.
+    /// Env: `ICAT_MAIL_FROM`.
+    pub mail_from: String,
+    /// The workspace's address as its users reach it, for the links in e-mails.
+    /// Env: `ICAT_PUBLIC_URL`.
+    pub public_url: String,
 }
 
 impl Default for Settings {
@@ -74,6 +84,9 @@ impl Default for Settings {
             trusted_proxies: Vec::new(),
             metrics: false,
             metrics_bind: None,
+            smtp_url: None,
+            mail_from: "ICAT Workspace <icat-workspace@localhost>".into(),
+            public_url: "http://127.0.0.1:8080".into(),
         }
     }
 }
@@ -107,6 +120,11 @@ impl Settings {
         set(&mut self.log_format, "ICAT_LOG_FORMAT");
         set(&mut self.log, "ICAT_LOG");
         set(&mut self.sentence_model, "ICAT_SENTENCE_MODEL");
+        set(&mut self.mail_from, "ICAT_MAIL_FROM");
+        set(&mut self.public_url, "ICAT_PUBLIC_URL");
+        if let Some(v) = var("ICAT_SMTP_URL").filter(|v| !v.is_empty()) {
+            self.smtp_url = Some(v);
+        }
         if let Some(v) = var("ICAT_JWT_SECRET").filter(|v| !v.is_empty()) {
             self.jwt_secret = Some(v);
         }

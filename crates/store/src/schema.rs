@@ -229,6 +229,60 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    notices (id) {
+        id -> Text,
+        user_id -> Text,
+        kind -> Text,
+        level -> Nullable<Text>,
+        activity_id -> Nullable<Text>,
+        other_id -> Nullable<Text>,
+        params -> Text,
+        created_at -> Timestamp,
+        read_at -> Nullable<Timestamp>,
+    }
+}
+diesel::table! {
+    pair_notices (a_id, b_id) {
+        a_id -> Text,
+        b_id -> Text,
+        level -> Text,
+        notified_at -> Timestamp,
+    }
+}
+diesel::table! {
+    notice_settings (user_id) {
+        user_id -> Text,
+        email -> Text,
+        with_overlaps -> Bool,
+        language -> Text,
+        last_digest_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+diesel::table! {
+    mail_outbox (id) {
+        id -> Text,
+        notice_id -> Nullable<Text>,
+        kind -> Text,
+        recipient -> Text,
+        language -> Text,
+        params -> Text,
+        state -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        claimed_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+diesel::table! {
+    mail_unsubscribes (email) {
+        email -> Text,
+        at -> Timestamp,
+    }
+}
 diesel::joinable!(users -> agencies (agency_id));
 diesel::joinable!(activities -> agencies (agency_id));
 diesel::joinable!(activity_countries -> activities (activity_id));
@@ -236,6 +290,8 @@ diesel::joinable!(activity_themes -> activities (activity_id));
 diesel::joinable!(activity_sdgs -> activities (activity_id));
 diesel::joinable!(focal_points -> agencies (agency_id));
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(notices -> users (user_id));
+diesel::joinable!(notice_settings -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -258,4 +314,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     activity_pairs,
     pair_reviews,
     idempotency_keys,
+    notices,
+    pair_notices,
+    notice_settings,
+    mail_outbox,
+    mail_unsubscribes,
 );

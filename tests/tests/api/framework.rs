@@ -215,6 +215,14 @@ async fn the_openapi_document_lists_every_route(app: &TestApp) {
         ("/api/v1/reports/participation", "get"),
         ("/api/v1/reports/summary", "get"),
         ("/api/v1/vocabularies", "get"),
+        ("/api/v1/notifications", "get"),
+        ("/api/v1/notifications/{id}/read", "post"),
+        ("/api/v1/notifications/read-all", "post"),
+        ("/api/v1/me/notification-settings", "get"),
+        ("/api/v1/me/notification-settings", "put"),
+        ("/api/v1/mail", "get"),
+        ("/api/v1/unsubscribe", "get"),
+        ("/api/v1/unsubscribe", "post"),
     ];
     for (path, method) in expected {
         assert!(

@@ -14,6 +14,7 @@ mod match_model;
 mod matrix;
 mod metrics;
 mod migrations;
+mod notices;
 mod probes;
 mod races;
 mod reports;

@@ -71,6 +71,16 @@ const RULES: &[(&str, &str, Rule)] = &[
     ("POST", "/api/v1/reports/duplicates/reviews", Rule::Reviewer),
     ("GET", "/api/v1/reports/participation", Rule::Signed),
     ("GET", "/api/v1/reports/summary", Rule::Signed),
+    ("GET", "/api/v1/notifications", Rule::Signed),
+    // Signed-in users, on their own notice (anyone else's is 404 to them: see the notices tests).
+    ("POST", "/api/v1/notifications/{id}/read", Rule::Signed),
+    ("POST", "/api/v1/notifications/read-all", Rule::Signed),
+    ("GET", "/api/v1/me/notification-settings", Rule::Signed),
+    ("PUT", "/api/v1/me/notification-settings", Rule::Signed),
+    ("GET", "/api/v1/mail", Rule::Admin),
+    // The e-mail's signed link is the credential.
+    ("GET", "/api/v1/unsubscribe", Rule::Public),
+    ("POST", "/api/v1/unsubscribe", Rule::Public),
 ];
 
 /// The principals: nobody, a viewer of UNODC, an editor of UNODC (own agency), an editor of ILO
@@ -190,6 +200,30 @@ async fn fixture(app: &TestApp, admin: &Session) -> Fixture {
     }
 }
 
+/// A notice of the user's own, written straight into the database (what it says does not matter
+/// to the matrix), so that every principal has one to mark read.
+async fn own_notice(app: &TestApp, user_id: &str) -> String {
+    let user_id = user_id.to_owned();
+    app.db
+        .run(move |conn| {
+            use diesel::prelude::*;
+            use icat_store::schema::notices;
+            let id = icat_common::new_id();
+            diesel::insert_into(notices::table)
+                .values((
+                    notices::id.eq(&id),
+                    notices::user_id.eq(&user_id),
+                    notices::kind.eq("reminder"),
+                    notices::params.eq("{}"),
+                    notices::created_at.eq(icat_common::now()),
+                ))
+                .execute(conn)?;
+            Ok(id)
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
 /// A valid request for a route against the fixture: the path, a JSON body (or CSV text) and headers.
 struct Call {
     path: String,
@@ -283,6 +317,18 @@ fn call(method: &str, route: &str, fx: &Fixture, session: Option<&Session>) -> C
                  Imported review {n},Review of victim services,TH,protection,2027-01-01,2027-06-30,UNODC\n"
             ));
             (route.into(), None)
+        }
+        ("PUT", "/api/v1/me/notification-settings") => (
+            route.into(),
+            Some(json!({"email": "daily", "overlaps": true, "language": "fr"})),
+        ),
+        (_, "/api/v1/unsubscribe") => {
+            let keys = icat_notices::outbox::UnsubscribeKeys::new(icat_tests::JWT_SECRET)
+                .unwrap_or_else(|e| panic!("{e}"));
+            let token = keys
+                .sign(&format!("someone{n}@unodc.example"), "en")
+                .unwrap_or_else(|e| panic!("{e}"));
+            (format!("{route}?token={token}"), None)
         }
         ("POST", "/api/v1/reports/duplicates/reviews") => (
             route.into(),
@@ -389,7 +435,12 @@ async fn every_route_x_every_role_is_allowed_or_denied_as_designed(app: &TestApp
                     session.as_ref()
                 };
                 let fx = fixture(app, &admin).await;
-                let c = call(method, route, &fx, session);
+                let mut c = call(method, route, &fx, session);
+                if route == "/api/v1/notifications/{id}/read" {
+                    let user = session.map(|s| s.user["id"].clone()).unwrap_or_default();
+                    let notice = own_notice(app, user.as_str().unwrap_or_default()).await;
+                    c.path = route.replace("{id}", &notice);
+                }
                 let r = send(app, method, &c, session.map(|s| s.access.as_str()), &admin).await;
                 let expected_failure = route == "/api/v1/auth/login"
                     || (route == "/api/v1/auth/refresh" && session.is_none());

@@ -112,6 +112,8 @@ pub(super) async fn review(
                 (&a, &b),
                 &decision,
                 note.as_deref(),
+                // The secretariat's review is news to both agencies.
+                user.agency_id.as_deref().filter(|_| !user.is_admin()),
                 |x, y| {
                     if user.is_admin()
                         || user.agency_id.as_deref() == Some(x)

@@ -206,6 +206,22 @@ pub fn save_settings(conn: &mut DbConn, user_id: &str, s: &Settings) -> Result<(
         notice_settings::updated_at.eq(now()),
     );
     icat_store::write(conn, |conn| {
+        // A daily digest counts its first day from the choice.
+        let before: Option<String> = notice_settings::table
+            .find(user_id)
+            .select(notice_settings::email)
+            .first(conn)
+            .optional()?;
+        if s.email == EmailMode::Daily && before.as_deref() != Some("daily") {
+            let chosen = (notice_settings::user_id.eq(user_id), values);
+            let upsert = diesel::insert_into(notice_settings::table)
+                .values((chosen, notice_settings::last_digest_at.eq(now())))
+                .on_conflict(notice_settings::user_id)
+                .do_update()
+                .set((values, notice_settings::last_digest_at.eq(now())));
+            icat_store::execute_natively!(conn, upsert)?;
+            return Ok(());
+        }
         let upsert = diesel::insert_into(notice_settings::table)
             .values((notice_settings::user_id.eq(user_id), values))
             .on_conflict(notice_settings::user_id)

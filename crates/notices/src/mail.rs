@@ -36,6 +36,7 @@ struct Words {
     focal_point_unconfirmed: &'static str,
     no_recent_activity: &'static str,
     digest_subject: &'static str,
+    digest_subject_one: &'static str,
     digest_body: &'static str,
     footer: &'static str,
     settings: &'static str,
@@ -61,6 +62,7 @@ const EN: Words = Words {
     focal_point_unconfirmed: "confirm the focal point's details: they have not been confirmed for twelve months.",
     no_recent_activity: "record your anti-trafficking activities (paragraph 8): none was recorded in twelve months.",
     digest_subject: "[ICAT] {count} new notices in the ICAT Workspace",
+    digest_subject_one: "[ICAT] A new notice in the ICAT Workspace",
     digest_body: "Since the last digest, the ICAT Workspace has these notices for you:",
     footer: "You receive this e-mail as an editor or focal point of your agency in the ICAT Workspace.",
     settings: "Choose how you hear of notices",
@@ -86,6 +88,7 @@ const FR: Words = Words {
     focal_point_unconfirmed: "confirmer les coordonnées du point focal : elles n'ont pas été confirmées depuis douze mois.",
     no_recent_activity: "enregistrer vos activités de lutte contre la traite (paragraphe 8) : aucune n'a été enregistrée depuis douze mois.",
     digest_subject: "[ICAT] {count} nouveaux avis dans l'espace de travail de l'ICAT",
+    digest_subject_one: "[ICAT] Un nouvel avis dans l'espace de travail de l'ICAT",
     digest_body: "Depuis le dernier récapitulatif, l'espace de travail de l'ICAT a ces avis pour vous :",
     footer: "Vous recevez ce courriel en tant que rédacteur ou point focal de votre organisme dans l'espace de travail de l'ICAT.",
     settings: "Choisir comment vous êtes averti",
@@ -111,6 +114,7 @@ const ES: Words = Words {
     focal_point_unconfirmed: "confirmar los datos del punto focal: no se han confirmado en doce meses.",
     no_recent_activity: "registrar sus actividades contra la trata (párrafo 8): no se registró ninguna en doce meses.",
     digest_subject: "[ICAT] {count} avisos nuevos en el espacio de trabajo del ICAT",
+    digest_subject_one: "[ICAT] Un aviso nuevo en el espacio de trabajo del ICAT",
     digest_body: "Desde el último resumen, el espacio de trabajo del ICAT tiene estos avisos para usted:",
     footer: "Recibe este correo como editor o punto focal de su organismo en el espacio de trabajo del ICAT.",
     settings: "Elegir cómo recibe los avisos",
@@ -236,7 +240,12 @@ pub fn compose(kind: &str, language: &str, params: &Value, links: &Links) -> Com
                 Some(format!("{base}/{target}")),
             ));
         }
-        (fill(w.digest_subject, &[("count", &count)]), blocks)
+        let subject = if items.len() == 1 {
+            w.digest_subject_one.to_owned()
+        } else {
+            fill(w.digest_subject, &[("count", &count)])
+        };
+        (subject, blocks)
     } else {
         let (subject, lines, target) = notice(w, kind, params);
         (subject, vec![(lines, Some(format!("{base}/{target}")))])

@@ -363,17 +363,13 @@ fn depth(conn: &mut DbConn) -> QueryResult<i64> {
 }
 
 /// Runs the worker until the runtime ends: a pass every second (at once again after a full
-/// batch), digests every minute. Database work goes through the pool; the SMTP exchanges run on a
+/// batch), with the digests that are due. Database work goes through the pool; the SMTP exchanges run on a
 /// blocking thread without holding a connection.
 pub async fn run(db: Db, mailer: Mailer) {
     let mailer = Arc::new(mailer);
-    let mut last_digests: Option<std::time::Instant> = None;
     loop {
-        if last_digests.is_none_or(|t| t.elapsed() >= std::time::Duration::from_secs(60)) {
-            last_digests = Some(std::time::Instant::now());
-            if let Err(e) = db.run(|conn| Ok(queue_digests(conn)?)).await {
-                tracing::warn!(error = %e, "the mail worker could not queue digests");
-            }
+        if let Err(e) = db.run(|conn| Ok(queue_digests(conn)?)).await {
+            tracing::warn!(error = %e, "the mail worker could not queue digests");
         }
         match deliver_due(&db, &mailer).await {
             Ok(n) if n as i64 == BATCH => continue,

@@ -74,6 +74,7 @@ fn api(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     icat_activities::configure(cfg);
     icat_reports::configure(cfg);
     icat_notices::configure(cfg);
+    crate::reminders::configure(cfg);
 }
 
 /// The OpenAPI document, collected from the very services the server mounts.

@@ -8,6 +8,7 @@ pub mod bootstrap;
 pub mod config;
 pub mod limits;
 pub mod metrics;
+mod reminders;
 mod routes;
 pub mod seed;
 

@@ -223,6 +223,7 @@ async fn the_openapi_document_lists_every_route(app: &TestApp) {
         ("/api/v1/mail", "get"),
         ("/api/v1/unsubscribe", "get"),
         ("/api/v1/unsubscribe", "post"),
+        ("/api/v1/reminders", "post"),
     ];
     for (path, method) in expected {
         assert!(

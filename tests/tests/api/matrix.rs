@@ -81,6 +81,7 @@ const RULES: &[(&str, &str, Rule)] = &[
     // The e-mail's signed link is the credential.
     ("GET", "/api/v1/unsubscribe", Rule::Public),
     ("POST", "/api/v1/unsubscribe", Rule::Public),
+    ("POST", "/api/v1/reminders", Rule::Admin),
 ];
 
 /// The principals: nobody, a viewer of UNODC, an editor of UNODC (own agency), an editor of ILO
@@ -330,6 +331,10 @@ fn call(method: &str, route: &str, fx: &Fixture, session: Option<&Session>) -> C
                 .unwrap_or_else(|e| panic!("{e}"));
             (format!("{route}?token={token}"), None)
         }
+        ("POST", "/api/v1/reminders") => (
+            route.into(),
+            Some(json!({"agencies": ["UNODC"], "note": "probe"})),
+        ),
         ("POST", "/api/v1/reports/duplicates/reviews") => (
             route.into(),
             Some(json!({"activity_ids": [fx.activity, fx.other_activity],

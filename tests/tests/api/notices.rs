@@ -29,6 +29,8 @@ with_mail!(
     a_match_reaches_the_other_agency_once_by_inbox_and_email,
     choices_and_unsubscribe_links_are_honoured,
     refused_and_unreachable_mail_is_retried_then_shown_to_admins,
+    a_daily_digest_gathers_the_days_notices,
+    reminders_reach_focal_points_or_else_editors,
 );
 
 /// A server whose notices go to `sink` (None when ICAT_TEST_PG_URL is unset for PostgreSQL).
@@ -105,6 +107,20 @@ async fn without_a_mail_server_notices_stay_in_the_inbox(app: &TestApp) {
     assert_eq!(got.len(), 1, "{got:?}");
     assert_eq!(got[0]["activity_id"], json!(a));
     assert_eq!(got[0]["other_id"], json!(b));
+    // An imported copy notifies as a recorded one does.
+    let r = app
+        .import_csv(
+            &iom,
+            "title,description,countries,themes,start_date,end_date,agency\n\
+             Training judges and prosecutors on human trafficking cases in Nigeria,\
+             Workshops for judges and prosecutors of the federal high courts on trafficking cases,\
+             NG,prosecution,2026-03-01,2026-12-31,IOM\n",
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.text);
+    let got = items(&inbox(app, &unodc, "").await);
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert!(got.iter().all(|n| n["activity_id"] == json!(a)), "{got:?}");
     // No mail server: nothing waits in the outbox.
     let admin = app.admin().await;
     let mail = app.get("/api/v1/mail", &admin.access).await;
@@ -490,5 +506,144 @@ async fn refused_and_unreachable_mail_is_retried_then_shown_to_admins(backend: B
     // Delivered once: nothing more arrives.
     tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
     assert_eq!(sink.messages().len(), 1);
+    app.stop().await;
+}
+
+async fn a_daily_digest_gathers_the_days_notices(backend: Backend) {
+    let sink = MailSink::start();
+    let Some(app) = with_mail(backend, &sink).await else {
+        return;
+    };
+    let unodc = app.user("editor", Some("UNODC")).await;
+    let iom = app.user("editor", Some("IOM")).await;
+    let r = app
+        .send(
+            Method::PUT,
+            "/api/v1/me/notification-settings",
+            Some(&unodc.access),
+            Some(&json!({"email": "daily", "overlaps": false, "language": "fr"})),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let a = record(&app, &unodc, &judges()).await;
+    record(&app, &iom, &near_copy()).await;
+    assert_eq!(items(&inbox(&app, &unodc, "").await).len(), 1);
+    // The first day since the choice has not passed: nothing is sent.
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    assert!(sink.messages().is_empty(), "{:?}", sink.messages());
+    // A day later (the choice moved back a day), one digest in French lists the notice.
+    let user_id = unodc.user["id"].as_str().unwrap_or_default().to_owned();
+    app.db
+        .run(move |conn| {
+            use diesel::prelude::*;
+            use icat_store::schema::{notice_settings, notices};
+            let day_ago = icat_common::now() - chrono::Duration::hours(25);
+            diesel::update(notice_settings::table.find(&user_id))
+                .set(notice_settings::last_digest_at.eq(day_ago))
+                .execute(conn)?;
+            diesel::update(notices::table.filter(notices::user_id.eq(&user_id)))
+                .set(notices::created_at.eq(day_ago + chrono::Duration::hours(1)))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mail = sink.wait_for(1).await;
+    assert_eq!(to(&mail[0]), email(&unodc));
+    assert_eq!(
+        mail[0]["subject"],
+        "[ICAT] Un nouvel avis dans l'espace de travail de l'ICAT"
+    );
+    let text = mail[0]["text"].as_str().unwrap_or_default();
+    assert!(text.contains(&format!("/#/activities/{a}")), "{text}");
+    assert!(
+        text.contains("IOM enregistre un travail semblable"),
+        "{text}"
+    );
+    // Only one a day.
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    assert_eq!(sink.messages().len(), 1);
+    app.stop().await;
+}
+
+async fn reminders_reach_focal_points_or_else_editors(backend: Backend) {
+    let sink = MailSink::start();
+    let Some(app) = with_mail(backend, &sink).await else {
+        return;
+    };
+    let admin = app.admin().await;
+    let unodc = app.user("editor", Some("UNODC")).await;
+    let iom = app.user("editor", Some("IOM")).await;
+    // IOM has a primary focal point (without an account) and no activity; UNODC neither.
+    let r = app
+        .post(
+            "/api/v1/agencies/IOM/focal-points",
+            &iom.access,
+            &json!({"role": "primary", "name": "Lucía Pérez", "email": "lucia.perez@iom.test",
+                    "languages": ["es"]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let body =
+        json!({"agencies": ["unodc", "IOM"], "note": "Please act before the March meeting."});
+    let r = app.post("/api/v1/reminders", &unodc.access, &body).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+    let r = app
+        .post(
+            "/api/v1/reminders",
+            &admin.access,
+            &json!({"agencies": ["NOPE"]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    let r = app.post("/api/v1/reminders", &admin.access, &body).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let reminded = r.body["reminded"].as_array().cloned().unwrap_or_default();
+    assert_eq!(reminded.len(), 2, "{}", r.text);
+    let of = |acronym: &str| {
+        reminded
+            .iter()
+            .find(|m| m["acronym"] == acronym)
+            .cloned()
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        of("UNODC")["reasons"],
+        json!(["no_focal_point", "no_recent_activity"])
+    );
+    assert_eq!(of("UNODC")["recipients"], json!([email(&unodc)]));
+    assert_eq!(of("IOM")["reasons"], json!(["no_recent_activity"]));
+    assert_eq!(of("IOM")["recipients"], json!(["lucia.perez@iom.test"]));
+    // UNODC's editor has it in the inbox; IOM's editor (not its focal point) does not.
+    let got = items(&inbox(&app, &unodc, "").await);
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0]["kind"], "reminder");
+    assert!(items(&inbox(&app, &iom, "").await).is_empty());
+    let mail = sink.wait_for(2).await;
+    let unodc_mail = mail
+        .iter()
+        .find(|m| to(m) == email(&unodc))
+        .unwrap_or_else(|| panic!("{mail:?}"));
+    let text = unodc_mail["text"].as_str().unwrap_or_default();
+    assert!(
+        text.contains("designate a focal point for coordination"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Please act before the March meeting."),
+        "{text}"
+    );
+    let iom_mail = mail
+        .iter()
+        .find(|m| to(m) == "lucia.perez@iom.test")
+        .unwrap_or_else(|| panic!("{mail:?}"));
+    assert!(
+        iom_mail["subject"]
+            .as_str()
+            .is_some_and(|s| s.contains("recordatorio")),
+        "{iom_mail}"
+    );
+    assert_eq!(app.audit_count("remind", "success").await, 2);
     app.stop().await;
 }

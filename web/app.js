@@ -6,6 +6,7 @@ import { t, lang, setLang, onLanguage, translatePage } from './js/i18n.js';
 import { h, fill, notify, problemBox } from './js/ui.js';
 import { loadContext } from './js/context.js';
 import * as pages from './js/pages.js';
+import { onUnread, refreshUnread } from './js/pages/notices.js';
 
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
@@ -30,6 +31,8 @@ const routes = [
   ['admin/users', pages.adminUsers, { admin: true }],
   ['admin/users/:id', pages.editUser, { admin: true }],
   ['admin/audit', pages.audit, { admin: true }],
+  ['admin/mail', pages.mailLog, { admin: true }],
+  ['notifications', pages.inbox],
   ['account', pages.account],
 ];
 
@@ -77,13 +80,24 @@ function drawNav() {
       link('#/admin/agencies', 'nav.agencies'),
       link('#/admin/users', 'nav.users'),
       link('#/admin/audit', 'nav.audit'),
+      link('#/admin/mail', 'nav.mail'),
     ] : null));
   fill(account,
     h('span', { class: 'who' }, u.name || u.email, ' · ', t(`role.${u.role}`)),
+    h('a', { href: '#/notifications', id: 'inbox-link' }, t('nav.inbox'), unreadBadge),
     h('a', { href: '#/account' }, t('nav.account')),
     h('button', { type: 'button', id: 'sign-out', onclick: signOut }, t('sign_out')));
   markCurrent();
 }
+
+/** The header's unread count: "Inbox 2" reads "Inbox, 2 unread" to screen readers. */
+const unreadBadge = h('span', { class: 'count-badge', hidden: true });
+onUnread((n) => {
+  unreadBadge.hidden = !n;
+  fill(unreadBadge, h('span', { 'aria-hidden': 'true' }, String(n)),
+    h('span', { class: 'visually-hidden' }, `, ${t('notice.unread_badge', { count: n })}`));
+});
+setInterval(() => { if (session.signedIn) refreshUnread(); }, 60_000);
 
 function markCurrent() {
   const here = `#/${parseHash().segments.join('/')}`;
@@ -126,6 +140,7 @@ async function render() {
     await found.page(view, { ...found.args, params, path: segments.join('/') });
     if (mine !== rendering) return; // a later navigation won
     fill(main, view);
+    if (session.signedIn) refreshUnread();
     const title = view.querySelector('h1');
     document.title = `${title ? title.textContent : ''} · ICAT Workspace`;
     if (title) { title.tabIndex = -1; title.focus(); }

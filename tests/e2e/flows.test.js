@@ -256,6 +256,59 @@ for (const backend of backends) {
       await page.context().close();
     });
 
+    test('the other agency reads the match and the review in its inbox; e-mail choices; the secretariat reminds', async () => {
+      const page = await newPage(browser, server.base);
+      await signIn(page, users.ilo.email);
+      // UNODC's near-copy and UNODC's review both concern ILO: two unread notices in the header.
+      await page.waitForFunction(() => document.querySelector('#inbox-link .count-badge:not([hidden])')?.textContent.startsWith('2'));
+      assert.match(await page.textContent('#inbox-link'), /Inbox\s*2, 2 unread/);
+      await page.click('#inbox-link');
+      await page.waitForSelector('main h1:text("Inbox")');
+      const notices = page.locator('.notice.unread');
+      assert.equal(await notices.count(), 2);
+      const text = await page.textContent('.notices');
+      assert.match(text, /UNODC recorded “Training border officials to identify trafficking victims in Nigeria”, a (likely|possible) duplicate of your activity “Training of border officials/);
+      assert.match(text, /UNODC reviewed the pair of your activity “Training of border officials[^”]*” and “[^”]*”: Coordinated\./);
+      // Each title links to its activity.
+      assert.equal(await page.getAttribute(`.notices a:text("Training of border officials on identifying victims of trafficking in Nigeria") >> nth=0`, 'href'), `#/activities/${ids.iloActivity}`);
+      await assertClean(page, '09a-inbox');
+      await page.click('button:text("Mark all as read")');
+      await page.waitForFunction(() => document.getElementById('status').textContent.includes('2 notices marked as read'));
+      await page.waitForSelector('#inbox-link .count-badge', { state: 'hidden' });
+      assert.equal(await page.locator('.notice.unread').count(), 0);
+      // The e-mail choices, on the account page, in French too.
+      await visit(page, '#/account', 'My account');
+      await page.selectOption('select[name=email]', 'daily');
+      await page.check('input[name=overlaps]');
+      await page.click('form:has(select[name=email]) button[type=submit]');
+      await page.waitForFunction(() => document.getElementById('status').textContent.includes('e-mail choices are saved'));
+      await visit(page, '#/account', 'My account');
+      assert.equal(await page.inputValue('select[name=email]'), 'daily');
+      assert.equal(await page.isChecked('input[name=overlaps]'), true);
+      await assertClean(page, '09b-account-notices');
+      await page.selectOption('#lang', 'fr');
+      await visit(page, '#/notifications', 'Avis');
+      assert.match(await page.textContent('.notices'), /UNODC a enregistré « Training border officials/);
+      await assertClean(page, '09c-inbox-fr');
+      await page.selectOption('#lang', 'en');
+      await page.context().close();
+      // The secretariat sends the reminders and reads each e-mail's state (none without a mail server).
+      const adminPage = await newPage(browser, server.base);
+      await signIn(adminPage, ADMIN.email, ADMIN.password);
+      await adminPage.click('nav >> text=E-mail');
+      await adminPage.waitForSelector('main h1:text("E-mail and reminders")');
+      assert.match(await adminPage.textContent('main'), /No e-mail yet/);
+      await adminPage.fill('textarea[name=note]', 'Before the March meeting, please.');
+      await adminPage.click('button:text("Send the reminders")');
+      await adminPage.click('dialog button:text("Send the reminders")');
+      await adminPage.waitForSelector('text=members reminded');
+      const reminded = await adminPage.textContent('main table');
+      assert.match(reminded, /IOM/, 'IOM has no focal point');
+      assert.doesNotMatch(reminded, /\bILO\b/, 'ILO has a focal point and an activity');
+      await assertClean(adminPage, '09d-mail-and-reminders');
+      await adminPage.context().close();
+    });
+
     test('with the keyboard alone: navigate, record an activity, find a focal point', async () => {
       const page = await newPage(browser, server.base, { locale: 'en-US' });
       await signIn(page, users.unodc.email);
@@ -522,6 +575,8 @@ for (const backend of backends) {
         ['#/activities/new', 'Record an activity', '19-phone-record'],
         ['#/directory', 'Focal-point directory', '20-phone-directory'],
         ['#/duplicates?status=all', 'Duplicate report', '21-phone-duplicates'],
+        ['#/notifications', 'Inbox', '21b-phone-inbox'],
+        ['#/account', 'My account', '21c-phone-account'],
       ]) {
         await visit(page, hash, h1);
         await page.waitForTimeout(300);

@@ -5,3 +5,4 @@ export { activityList, activityForm, activityDetail, activityImport } from './pa
 export { directory, agencyPage } from './pages/directory.js';
 export { duplicates, matchModel } from './pages/duplicates.js';
 export { reports, adminAgencies, editAgency, adminUsers, editUser, audit } from './pages/admin.js';
+export { inbox, mailLog } from './pages/notices.js';

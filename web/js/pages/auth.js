@@ -4,6 +4,7 @@ import { login as signIn, post, ApiError } from '../api.js';
 import { t } from '../i18n.js';
 import { h, add, field, problemSlot, showProblem, clearProblem, clearNotice, notify, go } from '../ui.js';
 import { loadContext } from '../context.js';
+import { settingsForm } from './notices.js';
 
 export async function login(view, { params }) {
   const email = field('email', t('email'), { kind: 'email', required: true, attrs: { autocomplete: 'username' } });
@@ -54,5 +55,5 @@ export async function account(view) {
       showProblem(form, err);
     }
   });
-  add(view, h('h1', {}, t('account_title')), h('h2', {}, t('change_password')), form);
+  add(view, h('h1', {}, t('account_title')), h('h2', {}, t('change_password')), form, ...(await settingsForm()));
 }

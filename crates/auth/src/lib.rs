@@ -7,6 +7,7 @@
 
 mod extract;
 pub mod password;
+pub mod reset;
 mod routes;
 pub mod sessions;
 pub mod throttle;

@@ -315,6 +315,25 @@ pub fn set_password(
     password_hash: &str,
     keep_session: Option<&str>,
 ) -> Result<(), ApiError> {
+    store_password(
+        conn,
+        actor,
+        id,
+        password_hash,
+        keep_session,
+        "change_password",
+    )
+}
+
+/// [`set_password`], audited as `action` (a change, or a reset by link).
+pub(crate) fn store_password(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: &str,
+    password_hash: &str,
+    keep_session: Option<&str>,
+    action: &str,
+) -> Result<(), ApiError> {
     icat_store::write(conn, |conn| {
         diesel::update(users::table.find(id))
             .set((
@@ -323,11 +342,7 @@ pub fn set_password(
             ))
             .execute(conn)?;
         sessions::revoke_all(conn, id, keep_session)?;
-        icat_audit::record(
-            conn,
-            actor,
-            &NewEvent::success("change_password", "user", id),
-        )?;
+        icat_audit::record(conn, actor, &NewEvent::success(action, "user", id))?;
         Ok(())
     })
 }

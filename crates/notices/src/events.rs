@@ -7,7 +7,7 @@
 //! account chose; one without an account gets the e-mail. Overlaps reach only the accounts that
 //! asked for them.
 
-use crate::{EmailMode, LANGUAGES, language, mail_on};
+use crate::{EmailMode, LANGUAGES, language, mail_is_on};
 use diesel::prelude::*;
 use icat_common::{new_id, now, to_json};
 use icat_store::DbConn;
@@ -122,7 +122,7 @@ struct Notice<'a> {
 fn deliver(conn: &mut DbConn, to: &[Recipient], notice: &Notice) -> QueryResult<usize> {
     let at = now();
     let params = to_json(&notice.params)?;
-    let unsubscribed: Vec<String> = if mail_on() {
+    let unsubscribed: Vec<String> = if mail_is_on() {
         let emails: Vec<&str> = to.iter().map(|r| r.email.as_str()).collect();
         mail_unsubscribes::table
             .filter(mail_unsubscribes::email.eq_any(emails))
@@ -153,7 +153,7 @@ fn deliver(conn: &mut DbConn, to: &[Recipient], notice: &Notice) -> QueryResult<
             }
             None => None,
         };
-        if mail_on() && r.mode == EmailMode::Immediate && !unsubscribed.contains(&r.email) {
+        if mail_is_on() && r.mode == EmailMode::Immediate && !unsubscribed.contains(&r.email) {
             let mut message = notice.params.clone();
             message["kind"] = json!(notice.kind);
             message["level"] = json!(notice.level);
@@ -174,8 +174,8 @@ fn deliver(conn: &mut DbConn, to: &[Recipient], notice: &Notice) -> QueryResult<
     Ok(written)
 }
 
-/// Puts one e-mail in the outbox, due now.
-pub(crate) fn enqueue(
+/// Puts one e-mail in the outbox, due now (inside the caller's transaction).
+pub fn enqueue(
     conn: &mut DbConn,
     notice_id: Option<&str>,
     kind: &str,

@@ -30,7 +30,8 @@ pub fn deliver_by_mail(on: bool) {
     MAIL_ON.store(on, Ordering::Relaxed);
 }
 
-pub(crate) fn mail_on() -> bool {
+/// Whether this process sends e-mail (a mail server is configured).
+pub fn mail_is_on() -> bool {
     MAIL_ON.load(Ordering::Relaxed)
 }
 

@@ -38,6 +38,9 @@ struct Words {
     digest_subject: &'static str,
     digest_subject_one: &'static str,
     digest_body: &'static str,
+    reset_subject: &'static str,
+    reset_body: &'static str,
+    reset_ignore: &'static str,
     footer: &'static str,
     settings: &'static str,
     unsubscribe: &'static str,
@@ -64,6 +67,9 @@ const EN: Words = Words {
     digest_subject: "[ICAT] {count} new notices in the ICAT Workspace",
     digest_subject_one: "[ICAT] A new notice in the ICAT Workspace",
     digest_body: "Since the last digest, the ICAT Workspace has these notices for you:",
+    reset_subject: "[ICAT] Choose a new password for the ICAT Workspace",
+    reset_body: "Someone, we hope you, asked to choose a new password for the account {email} in the ICAT Workspace. The link below works once, for {minutes} minutes.",
+    reset_ignore: "If you did not ask, ignore this e-mail: your password stays as it is.",
     footer: "You receive this e-mail as an editor or focal point of your agency in the ICAT Workspace.",
     settings: "Choose how you hear of notices",
     unsubscribe: "Unsubscribe from these e-mails",
@@ -90,6 +96,9 @@ const FR: Words = Words {
     digest_subject: "[ICAT] {count} nouveaux avis dans l'espace de travail de l'ICAT",
     digest_subject_one: "[ICAT] Un nouvel avis dans l'espace de travail de l'ICAT",
     digest_body: "Depuis le dernier récapitulatif, l'espace de travail de l'ICAT a ces avis pour vous :",
+    reset_subject: "[ICAT] Choisir un nouveau mot de passe pour l'espace de travail de l'ICAT",
+    reset_body: "Quelqu'un, vous sans doute, a demandé à choisir un nouveau mot de passe pour le compte {email} dans l'espace de travail de l'ICAT. Le lien ci-dessous fonctionne une fois, pendant {minutes} minutes.",
+    reset_ignore: "Si vous n'avez rien demandé, ignorez ce courriel : votre mot de passe reste le même.",
     footer: "Vous recevez ce courriel en tant que rédacteur ou point focal de votre organisme dans l'espace de travail de l'ICAT.",
     settings: "Choisir comment vous êtes averti",
     unsubscribe: "Se désabonner de ces courriels",
@@ -116,6 +125,9 @@ const ES: Words = Words {
     digest_subject: "[ICAT] {count} avisos nuevos en el espacio de trabajo del ICAT",
     digest_subject_one: "[ICAT] Un aviso nuevo en el espacio de trabajo del ICAT",
     digest_body: "Desde el último resumen, el espacio de trabajo del ICAT tiene estos avisos para usted:",
+    reset_subject: "[ICAT] Elegir una nueva contraseña para el espacio de trabajo del ICAT",
+    reset_body: "Alguien, esperamos que usted, pidió elegir una nueva contraseña para la cuenta {email} en el espacio de trabajo del ICAT. El enlace de abajo funciona una vez, durante {minutes} minutos.",
+    reset_ignore: "Si no lo pidió, ignore este correo: su contraseña sigue siendo la misma.",
     footer: "Recibe este correo como editor o punto focal de su organismo en el espacio de trabajo del ICAT.",
     settings: "Elegir cómo recibe los avisos",
     unsubscribe: "Darse de baja de estos correos",
@@ -227,6 +239,9 @@ fn notice(w: &Words, kind: &str, p: &Value) -> (String, Vec<String>, String) {
 /// `params.items` are notices' params).
 pub fn compose(kind: &str, language: &str, params: &Value, links: &Links) -> Composed {
     let w = words(language);
+    if kind == "password_reset" {
+        return reset(w, params);
+    }
     let base = links.public_url.trim_end_matches('/');
     let (subject, blocks) = if kind == "digest" {
         let items = params["items"].as_array().cloned().unwrap_or_default();
@@ -284,6 +299,28 @@ pub fn compose(kind: &str, language: &str, params: &Value, links: &Links) -> Com
         subject,
         text,
         html,
+    }
+}
+
+/// A reset link: to the account's own address, with no list footer (it is no notice to
+/// unsubscribe from).
+fn reset(w: &Words, p: &Value) -> Composed {
+    let url = text(p, "url");
+    let minutes = p["minutes"].as_i64().unwrap_or(30).to_string();
+    let body = fill(
+        w.reset_body,
+        &[("email", &text(p, "email")), ("minutes", &minutes)],
+    );
+    Composed {
+        subject: w.reset_subject.to_owned(),
+        text: format!("{body}\n\n{url}\n\n{}\n", w.reset_ignore),
+        html: format!(
+            "<!DOCTYPE html><html><body style=\"font-family:sans-serif\"><p>{}</p><p><a href=\"{}\">{}</a></p><p>{}</p></body></html>",
+            escape(&body),
+            escape(&url),
+            escape(&url),
+            escape(w.reset_ignore)
+        ),
     }
 }
 

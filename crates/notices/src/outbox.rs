@@ -164,6 +164,13 @@ fn settle(conn: &mut DbConn, id: &str, attempts: i32, outcome: &Outcome) -> Quer
     let at = now();
     let target = mail_outbox::table.find(id);
     icat_store::write(conn, |conn| {
+        // A reset link is a key to an account: once its message is sent or given up, only the
+        // token's digest (in `password_resets`) remains.
+        if !matches!(outcome, Outcome::Retry(_)) || attempts >= MAX_ATTEMPTS {
+            diesel::update(target.filter(mail_outbox::kind.eq("password_reset")))
+                .set(mail_outbox::params.eq("{}"))
+                .execute(conn)?;
+        }
         match outcome {
             Outcome::Sent => diesel::update(target)
                 .set((
@@ -211,18 +218,21 @@ fn send(mailer: &Mailer, m: &Claimed) -> Outcome {
         Ok(to) => to,
         Err(e) => return Outcome::Failed(format!("not an address: {e}")),
     };
-    let message = Message::builder()
+    let mut message = Message::builder()
         .from(mailer.from.clone())
         .to(to)
         // One id per outbox row: a receiving server that sees a message twice can tell.
         .message_id(Some(format!("<{}@icat-workspace>", m.id)))
-        .subject(composed.subject)
-        .header(ListUnsubscribe(format!("<{unsubscribe}>")))
-        .header(ListUnsubscribePost)
-        .multipart(MultiPart::alternative_plain_html(
-            composed.text,
-            composed.html,
-        ));
+        .subject(composed.subject);
+    if m.kind != "password_reset" {
+        message = message
+            .header(ListUnsubscribe(format!("<{unsubscribe}>")))
+            .header(ListUnsubscribePost);
+    }
+    let message = message.multipart(MultiPart::alternative_plain_html(
+        composed.text,
+        composed.html,
+    ));
     let message = match message {
         Ok(message) => message,
         Err(e) => return Outcome::Failed(format!("the message cannot be built: {e}")),

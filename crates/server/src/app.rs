@@ -75,6 +75,7 @@ fn api(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     icat_reports::configure(cfg);
     icat_notices::configure(cfg);
     crate::reminders::configure(cfg);
+    crate::reset::configure(cfg);
 }
 
 /// The OpenAPI document, collected from the very services the server mounts.
@@ -437,12 +438,14 @@ pub fn serve(state: State, listener: TcpListener, workers: usize) -> std::io::Re
     if let Some(mailer) = state.mailer {
         tokio::spawn(icat_notices::outbox::run(state.db.clone(), mailer));
     }
-    let idle = limits.clone();
+    let resets = web::Data::from(state.resets);
+    let idle = (limits.clone(), resets.clone());
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
         loop {
             every.tick().await;
-            idle.forget_idle();
+            idle.0.forget_idle();
+            idle.1.forget_idle();
         }
     });
     let mut server = HttpServer::new(move || {
@@ -458,6 +461,7 @@ pub fn serve(state: State, listener: TcpListener, workers: usize) -> std::io::Re
             .app_data(features.clone())
             .app_data(totals.clone())
             .app_data(unsubscribe.clone())
+            .app_data(resets.clone())
             .app_data(table.clone())
             .app_data(json_config(JSON_LIMIT))
             .app_data(payload_config(JSON_LIMIT))

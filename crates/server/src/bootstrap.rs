@@ -27,6 +27,8 @@ pub struct State {
     pub unsubscribe: icat_notices::outbox::UnsubscribeKeys,
     /// The SMTP sender of notices, when a mail server is configured (`ICAT_SMTP_URL`).
     pub mailer: Option<icat_notices::outbox::Mailer>,
+    /// Forgotten passwords: the links' address and the request limits.
+    pub resets: std::sync::Arc<crate::reset::Resets>,
 }
 
 /// What the database is opened for: the CLI's batch work runs without a statement limit.
@@ -165,6 +167,7 @@ pub async fn prepare(settings: &Settings) -> anyhow::Result<State> {
         metrics,
         unsubscribe,
         mailer,
+        resets: std::sync::Arc::new(crate::reset::Resets::new(&settings.public_url)),
     };
     ensure_admin(&state, settings).await?;
     Ok(state)

@@ -9,6 +9,7 @@ pub mod config;
 pub mod limits;
 pub mod metrics;
 mod reminders;
+pub mod reset;
 mod routes;
 pub mod seed;
 

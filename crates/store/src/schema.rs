@@ -283,6 +283,16 @@ diesel::table! {
         at -> Timestamp,
     }
 }
+diesel::table! {
+    password_resets (token_hash) {
+        token_hash -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        created_by -> Nullable<Text>,
+    }
+}
 diesel::joinable!(users -> agencies (agency_id));
 diesel::joinable!(activities -> agencies (agency_id));
 diesel::joinable!(activity_countries -> activities (activity_id));
@@ -319,4 +329,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     notice_settings,
     mail_outbox,
     mail_unsubscribes,
+    password_resets,
 );

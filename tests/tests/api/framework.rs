@@ -224,6 +224,9 @@ async fn the_openapi_document_lists_every_route(app: &TestApp) {
         ("/api/v1/unsubscribe", "get"),
         ("/api/v1/unsubscribe", "post"),
         ("/api/v1/reminders", "post"),
+        ("/api/v1/auth/password-reset", "post"),
+        ("/api/v1/auth/password-reset/confirm", "post"),
+        ("/api/v1/users/{id}/password-reset", "post"),
     ];
     for (path, method) in expected {
         assert!(

@@ -18,4 +18,5 @@ mod notices;
 mod probes;
 mod races;
 mod reports;
+mod reset;
 mod users;

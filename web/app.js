@@ -15,6 +15,7 @@ const account = document.getElementById('account');
 /** Routes: a pattern of hash path segments (`:name` captures) and the page that draws it. */
 const routes = [
   ['login', pages.login, { public: true }],
+  ['reset', pages.resetPassword, { public: true }],
   ['', pages.dashboard],
   ['activities', pages.activityList],
   ['activities/new', pages.activityForm],

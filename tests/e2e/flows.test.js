@@ -309,6 +309,53 @@ for (const backend of backends) {
       await adminPage.context().close();
     });
 
+    test('a forgotten password: self-service says it is off without a mail server; the secretariat hands over a link that works once', async () => {
+      const email = 'forgetful@unodc.example';
+      const created = await api.call('POST', '/api/v1/users', {
+        email, name: 'Forgetful Editor', role: 'editor', agency_id: ids.UNODC, password: PASSWORD,
+      }, admin);
+      assert.equal(created.status, 201, JSON.stringify(created.data));
+      const page = await newPage(browser, server.base);
+      await page.goto('/#/login');
+      await page.click('text=Forgot your password?');
+      await page.waitForSelector('main h1:text("Choose a new password")');
+      await page.fill('input[name=email]', email);
+      await page.click('button:text("Send me the link")');
+      await page.waitForSelector('.problem:not([hidden])');
+      assert.match(await page.textContent('.problem'), /Self-service reset is off in this workspace/);
+      await assertClean(page, '09e-reset-request');
+      await page.context().close();
+
+      const adminPage = await newPage(browser, server.base);
+      await signIn(adminPage, ADMIN.email, ADMIN.password);
+      await visit(adminPage, `#/admin/users/${created.data.id}`, email);
+      await adminPage.click('button:text("Make a reset link")');
+      await adminPage.waitForSelector('input[name=reset_url]');
+      const url = await adminPage.inputValue('input[name=reset_url]');
+      assert.match(url, /#\/reset\?token=/);
+      await assertClean(adminPage, '09f-reset-link');
+      await adminPage.context().close();
+
+      const owner = await newPage(browser, server.base);
+      await owner.goto(`/${url.slice(url.indexOf('#'))}`);
+      await owner.waitForSelector('main h1:text("Choose your new password")');
+      await owner.fill('input[name=new_password]', 'a brand new passphrase for spring');
+      await owner.fill('input[name=new_password_again]', 'a brand new passphrase for spring');
+      await owner.click('button:text("Set the new password")');
+      await owner.waitForSelector('form input[name=email]');
+      assert.match(await owner.textContent('#status'), /Your new password is set/);
+      await signIn(owner, email, 'a brand new passphrase for spring');
+      // The link worked once.
+      await owner.goto(`/${url.slice(url.indexOf('#'))}`);
+      await owner.waitForSelector('main h1:text("Choose your new password")');
+      await owner.fill('input[name=new_password]', 'yet another passphrase for autumn');
+      await owner.fill('input[name=new_password_again]', 'yet another passphrase for autumn');
+      await owner.click('button:text("Set the new password")');
+      await owner.waitForSelector('.problem:not([hidden])');
+      assert.match(await owner.textContent('.problem'), /This link is not valid, was used already or has expired/);
+      await owner.context().close();
+    });
+
     test('with the keyboard alone: navigate, record an activity, find a focal point', async () => {
       const page = await newPage(browser, server.base, { locale: 'en-US' });
       await signIn(page, users.unodc.email);

@@ -1,5 +1,5 @@
 // Every page of the front-end, by the name the router uses.
-export { login, account } from './pages/auth.js';
+export { login, account, resetPassword } from './pages/auth.js';
 export { dashboard } from './pages/dashboard.js';
 export { activityList, activityForm, activityDetail, activityImport } from './pages/activities.js';
 export { directory, agencyPage } from './pages/directory.js';

@@ -52,8 +52,9 @@ pub fn holder(conn: &mut DbConn, token: &str) -> Result<UserRow, ApiError> {
         .first(conn)
         .optional()?;
     let invalid = || {
-        ApiError::invalid_field(
+        ApiError::invalid_coded(
             "token",
+            "invalid_link",
             "the link is not valid, was used already or has expired",
         )
     };
@@ -82,8 +83,9 @@ pub fn complete(
         .set(password_resets::used_at.eq(now()))
         .execute(conn)?;
         if spent != 1 {
-            return Err(ApiError::invalid_field(
+            return Err(ApiError::invalid_coded(
                 "token",
+                "invalid_link",
                 "the link was used already",
             ));
         }

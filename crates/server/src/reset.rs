@@ -210,7 +210,7 @@ async fn confirm_reset(
     } = body.into_inner();
     let mut v = Violations::new();
     if token.is_empty() || token.len() > 200 {
-        v.add("token", "the link is not valid");
+        v.add_coded("token", "invalid_link", "the link is not valid");
     }
     v.into_result()?;
     let probe = token.clone();

@@ -4,7 +4,7 @@
 import { get, post, patch, request, query, download } from '../api.js';
 import { t, countryName } from '../i18n.js';
 import {
-  h, add, field, problemSlot, showProblem, clearProblem, notify, go, pager, table, barChart, fmtDate, fmtTime,
+  h, add, fill, field, problemSlot, problemBox, showProblem, clearProblem, notify, go, pager, table, barChart, fmtDate, fmtTime,
 } from '../ui.js';
 import { ctx, agencyOptions, agencyById, loadContext } from '../context.js';
 import { filterForm } from './activities.js';
@@ -216,7 +216,21 @@ export async function editUser(view, { id }) {
       go('#/admin/users');
     } catch (err) { showProblem(form, err); }
   });
-  add(view, h('p', { class: 'crumbs' }, h('a', { href: '#/admin/users' }, t('users_title'))), h('h1', {}, u.email), form);
+  // A single-use link to hand over when the owner cannot reset by e-mail.
+  const linkOut = h('div', { role: 'status' });
+  const makeLink = h('button', {
+    type: 'button',
+    onclick: async () => {
+      try {
+        const link = (await post(`/api/v1/users/${u.id}/password-reset`)).data;
+        const box = field('reset_url', t('reset.link_label'), { value: link.url, attrs: { readonly: true } });
+        fill(linkOut, box, h('p', { class: 'hint' }, t('reset.link_hint', { at: fmtTime(link.expires_at) })));
+        box.control.select();
+      } catch (err) { fill(linkOut, problemBox(err)); }
+    },
+  }, t('reset.make_link'));
+  add(view, h('p', { class: 'crumbs' }, h('a', { href: '#/admin/users' }, t('users_title'))), h('h1', {}, u.email), form,
+    h('h2', {}, t('reset.admin_title')), h('div', { class: 'card narrow' }, h('p', {}, t('reset.admin_lead')), makeLink, linkOut));
 }
 
 export async function audit(view, { params }) {

@@ -7,7 +7,7 @@ SHELL := /bin/bash
 # (the browser tests start theirs from tests/e2e/, so the path is absolute).
 export ICAT_SENTENCE_MODEL ?= $(CURDIR)/target/model/usem3
 
-.PHONY: run build test mail-deps e2e e2e-deps attack attack-deps faults lint fmt eval eval-data model-data bench deps help
+.PHONY: run build test mail-deps deploy-test e2e e2e-deps attack attack-deps faults lint fmt eval eval-data model-data bench deps help
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -43,6 +43,13 @@ attack: deps model-data attack-deps ## Outside attack tools: schemathesis (every
 faults: deps model-data mail-deps ## Faults injected into a real server: kill -9, 32 writers, SIGTERM, PostgreSQL restart, full pool, mail after kill -9
 	$(CARGO) build --bin icat
 	ICAT_BIN=$(CURDIR)/target/debug/icat python3 tests/attack/faults.py
+
+deploy-test: deps model-data ## The deployment of docs/DEPLOY.md on loopback: nginx with TLS before two servers on PostgreSQL, the systemd units verified
+	$(CARGO) build --bin icat
+	@tools/need nginx nginx
+	@tools/need openssl openssl
+	@tools/need systemd-analyze systemd
+	ICAT_BIN=$(CURDIR)/target/debug/icat python3 tests/deploy/deploy.py
 
 # aiosmtpd (pinned) from PyPI: the real SMTP server the notice tests send to (tests/mail/sink.py).
 mail-deps:

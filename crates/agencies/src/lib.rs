@@ -312,6 +312,9 @@ pub fn seed_members() -> Result<Vec<NewAgency>, ApiError> {
 /// never undone. Returns how many members were added.
 pub fn seed_if_empty(conn: &mut DbConn) -> Result<usize, ApiError> {
     icat_store::write(conn, |conn| {
+        // Servers starting together on one new PostgreSQL database: the second waits for the
+        // first's members and then finds the registry seeded.
+        icat_store::take_turn(conn, 0x1CA7_5EED)?;
         let existing: i64 = agencies::table.count().get_result(conn)?;
         if existing > 0 {
             return Ok(0);

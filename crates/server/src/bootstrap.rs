@@ -191,14 +191,25 @@ async fn ensure_admin(state: &State, settings: &Settings) -> anyhow::Result<()> 
         Some(p) => (p.clone(), false),
         None => (random_token()[..24].to_owned(), true),
     };
-    create_admin(
+    let created = create_admin(
         &state.db,
         &state.auth.hasher,
         &email,
         "ICAT secretariat",
         &password,
     )
-    .await?;
+    .await;
+    if let Err(e) = created {
+        // Another server starting on the same database created it a moment ago.
+        if state
+            .db
+            .run(|conn| Ok(users::has_active_admin(conn)?))
+            .await?
+        {
+            return Ok(());
+        }
+        return Err(e);
+    }
     if generated {
         // Printed, not logged: logs are often shipped elsewhere; the terminal is the admin's.
         println!(

@@ -444,6 +444,18 @@ pub fn revert_all(conn: &mut DbConn) -> Result<Vec<String>, BoxError> {
     }
 }
 
+/// Makes the writers that pass `key` take turns until the end of their transaction: on
+/// PostgreSQL a transaction-scoped advisory lock (several servers may run the same start-up work
+/// at once); SQLite's writers take turns already.
+pub fn take_turn(conn: &mut DbConn, key: i64) -> QueryResult<()> {
+    if let DbConn::Pg(pg) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+            .bind::<diesel::sql_types::BigInt, _>(key)
+            .execute(pg)?;
+    }
+    Ok(())
+}
+
 /// Runs `f` in a write transaction. On SQLite the transaction is `BEGIN IMMEDIATE`: it takes the
 /// write lock up front (queueing on the busy timeout), because a deferred transaction that turns
 /// into a write fails at once with SQLITE_BUSY whatever the timeout. Inside another transaction it

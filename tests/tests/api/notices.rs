@@ -441,9 +441,12 @@ async fn refused_and_unreachable_mail_is_retried_then_shown_to_admins(backend: B
             .get("/api/v1/mail?state=queued", &admin.access)
             .await
             .body;
-        let tried = queued["items"]
-            .as_array()
-            .is_some_and(|v| v.len() == 2 && v.iter().all(|m| m["attempts"] == 1));
+        let tried = queued["items"].as_array().is_some_and(|v| {
+            // Claimed (the attempt counts) and settled (the reason is kept).
+            v.len() == 2
+                && v.iter()
+                    .all(|m| m["attempts"] == 1 && m["last_error"].is_string())
+        });
         if tried {
             break;
         }
@@ -483,30 +486,36 @@ async fn refused_and_unreachable_mail_is_retried_then_shown_to_admins(backend: B
     let mail = sink.wait_for(1).await;
     assert_eq!(to(&mail[0]), email(&unodc), "{mail:?}");
     // The refused address ends failed, with the server's answer, for admins to see.
-    let mut failed = Value::Null;
-    for _ in 0..100 {
-        failed = app
-            .get("/api/v1/mail?state=failed", &admin.access)
-            .await
-            .body;
-        if failed["total"] == 1 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert_eq!(failed["total"], 1, "{failed}");
+    let failed = messages_in(&app, &admin, "failed", 1).await;
     let m = &failed["items"][0];
     assert_eq!(m["recipient"], "refused.editor@icat.test");
     assert!(
         m["last_error"].as_str().is_some_and(|e| e.contains("550")),
         "{m}"
     );
-    let sent = app.get("/api/v1/mail?state=sent", &admin.access).await.body;
-    assert_eq!(sent["total"], 1, "{sent}");
+    messages_in(&app, &admin, "sent", 1).await;
     // Delivered once: nothing more arrives.
     tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
     assert_eq!(sink.messages().len(), 1);
     app.stop().await;
+}
+
+/// The admins' list of e-mails in `state`, once it holds `n` (each outcome is recorded a moment
+/// after the mail server answered).
+async fn messages_in(app: &TestApp, admin: &Session, state: &str, n: i64) -> Value {
+    let mut got = Value::Null;
+    for _ in 0..100 {
+        got = app
+            .get(&format!("/api/v1/mail?state={state}"), &admin.access)
+            .await
+            .body;
+        if got["total"] == n {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(got["total"], n, "{state}: {got}");
+    got
 }
 
 async fn a_daily_digest_gathers_the_days_notices(backend: Backend) {

@@ -6,7 +6,10 @@ use icat_tests::{Backend, MailSink, Reply, Session, TestApp, on_both_backends};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-on_both_backends!(without_a_mail_server_notices_stay_in_the_inbox);
+on_both_backends!(
+    without_a_mail_server_notices_stay_in_the_inbox,
+    overlaps_reach_those_who_asked_and_a_rising_level_notifies_again,
+);
 
 macro_rules! with_mail {
     ($($name:ident),* $(,)?) => {
@@ -655,4 +658,65 @@ async fn reminders_reach_focal_points_or_else_editors(backend: Backend) {
     );
     assert_eq!(app.audit_count("remind", "success").await, 2);
     app.stop().await;
+}
+
+async fn overlaps_reach_those_who_asked_and_a_rising_level_notifies_again(app: &TestApp) {
+    let asked = app.user("editor", Some("UNODC")).await;
+    let quiet = app.user("editor", Some("UNODC")).await;
+    let iom = app.user("editor", Some("IOM")).await;
+    let r = app
+        .send(
+            Method::PUT,
+            "/api/v1/me/notification-settings",
+            Some(&asked.access),
+            Some(&json!({"email": "none", "overlaps": true, "language": "en"})),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    record(app, &asked, &judges()).await;
+    // Other work in the same country, theme and period: an overlap.
+    let other = activity(
+        "Legal aid clinics for survivors in Lagos",
+        "Free legal counselling and representation for survivors of trafficking in Lagos state courts.",
+        "2026-05-01",
+    );
+    let r = app.post("/api/v1/activities", &iom.access, &other).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let levels: Vec<&str> = r.body["possible_duplicates"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m["level"].as_str())
+        .collect();
+    assert_eq!(levels, ["overlap"], "{}", r.text);
+    let b = r.body["activity"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let got = items(&inbox(app, &asked, "").await);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0]["level"], "overlap");
+    assert!(items(&inbox(app, &quiet, "").await).is_empty());
+    // IOM rewrites it into a near copy: the level rises, and both UNODC editors hear of it.
+    let current = app
+        .get(&format!("/api/v1/activities/{b}"), &iom.access)
+        .await;
+    let r = app
+        .patch(
+            &format!("/api/v1/activities/{b}"),
+            &iom.access,
+            &current.etag(),
+            &json!({"title": near_copy()["title"], "description": near_copy()["description"]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    for (who, s, n) in [("asked", &asked, 2), ("quiet", &quiet, 1)] {
+        let got = items(&inbox(app, s, "").await);
+        assert_eq!(got.len(), n, "{who}: {got:?}");
+        assert!(
+            matches!(got[0]["level"].as_str(), Some("duplicate" | "possible")),
+            "{who}: {got:?}"
+        );
+    }
 }

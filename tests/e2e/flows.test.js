@@ -11,10 +11,17 @@ import {
 
 const web = resolve(import.meta.dirname, '../../web');
 
-test('every interface text exists in English and French', async () => {
+test('every interface text exists in English, French and Spanish', async () => {
   const { en } = await import(join(web, 'js/lang/en.js'));
   const { fr } = await import(join(web, 'js/lang/fr.js'));
+  const { es } = await import(join(web, 'js/lang/es.js'));
   assert.deepEqual(Object.keys(fr).sort(), Object.keys(en).sort(), 'fr.js and en.js have the same keys');
+  assert.deepEqual(Object.keys(es).sort(), Object.keys(en).sort(), 'es.js and en.js have the same keys');
+  // Only the weak-password rule may be left to the server's words, and only in English.
+  for (const [name, dict] of [['fr', fr], ['es', es]]) {
+    const empty = Object.entries(dict).filter(([, v]) => !v).map(([k]) => k);
+    assert.deepEqual(empty, [], `${name}: every text is written`);
+  }
   const files = ['app.js', ...readdirSync(join(web, 'js')).filter((f) => f.endsWith('.js')).map((f) => `js/${f}`),
     ...readdirSync(join(web, 'js/pages')).map((f) => `js/pages/${f}`)];
   const missing = [];
@@ -493,6 +500,38 @@ for (const backend of backends) {
       await page.press('input[name=password]', 'Enter');
       await page.waitForSelector('main h1:text("Activities")');
       assert.equal((await page.textContent('#status')).trim(), '');
+      assert.deepEqual(page.errors, []);
+      await page.context().close();
+    });
+
+    test('the interface speaks Spanish: pages, dates, form errors and the inbox', async () => {
+      // A browser set to Spanish gets the interface in Spanish from the start.
+      const page = await newPage(browser, server.base, { locale: 'es-ES' });
+      await page.goto('/');
+      await page.waitForSelector('main h1:text("Iniciar sesión en el espacio de trabajo del ICAT")');
+      assert.equal(await page.getAttribute('html', 'lang'), 'es');
+      await page.fill('input[name=email]', users.ilo.email);
+      await page.fill('input[name=password]', PASSWORD);
+      await page.press('input[name=password]', 'Enter');
+      await page.waitForSelector('nav >> text=Panel');
+      await page.waitForFunction(() => document.querySelector('main h1')?.textContent === 'Panel de ILO');
+      await assertClean(page, '12-spanish-dashboard');
+      await page.click('nav >> text=Actividades');
+      await page.waitForSelector('main h1:text("Actividades")');
+      assert.match(await page.textContent('main table'), /1 feb 2027/, 'dates in Spanish');
+      await assertClean(page, '12b-spanish-activities');
+      await page.click('nav >> text=Registrar');
+      await page.waitForSelector('main h1:text("Registrar una actividad")');
+      await page.click('button:text("Guardar la actividad")');
+      await page.waitForSelector('.problem:not([hidden])');
+      assert.match(await page.textContent('.problem'), /Corrija lo siguiente/);
+      await shot(page, `${tag}12c-spanish-form-errors`);
+      await page.click('#inbox-link');
+      await page.waitForSelector('main h1:text("Avisos")');
+      assert.match(await page.textContent('.notices'), /UNODC registró «Training border officials/);
+      await assertClean(page, '12d-spanish-inbox');
+      await page.selectOption('#lang', 'en');
+      await page.waitForSelector('nav >> text=Dashboard');
       assert.deepEqual(page.errors, []);
       await page.context().close();
     });

@@ -1,11 +1,12 @@
-// The interface in English and French. Every visible word comes from here; country names come
+// The interface in English, French and Spanish. Every visible word comes from here; country names come
 // from the browser (Intl.DisplayNames) so all 249 read naturally in either language.
 // Plurals: a key may have `_one` and `_other` forms, chosen with Intl.PluralRules from `count`.
 
 import { en } from './lang/en.js';
 import { fr } from './lang/fr.js';
+import { es } from './lang/es.js';
 
-const dictionaries = { en, fr };
+const dictionaries = { en, fr, es };
 const LANG_KEY = 'icat.lang';
 const listeners = new Set();
 

@@ -5,7 +5,7 @@ use crate::duplicates::{self as report, ReviewStatus};
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, web};
 use icat_auth::AuthUser;
-use icat_common::vocab::schema::{CountryCode, Format, MatchLevel, PairStatus, Theme};
+use icat_common::vocab::schema::{CountryCode, Format, MatchLevel, PairStatus, SdgTarget, Theme};
 use icat_common::web::Problem;
 use icat_common::{ApiError, PageParams, vocab};
 use icat_store::Db;
@@ -16,7 +16,9 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(duplicates)
         .service(participation)
         .service(summary)
-        .service(coverage);
+        .service(coverage)
+        .service(countries)
+        .service(timeline);
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -393,4 +395,189 @@ async fn summary(
 async fn coverage(db: web::Data<Db>, _user: AuthUser) -> Result<HttpResponse, ApiError> {
     let report = db.run(crate::coverage::coverage).await?;
     Ok(HttpResponse::Ok().json(report))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PlaceQuery {
+    /// The first day of the period (`YYYY-MM-DD`; today when absent).
+    #[param(format = Date)]
+    pub from: Option<String>,
+    /// The last day of the period (`YYYY-MM-DD`; `from` when absent: one day).
+    #[param(format = Date)]
+    pub to: Option<String>,
+    #[param(value_type = Option<Theme>)]
+    pub theme: Option<String>,
+    #[param(value_type = Option<SdgTarget>)]
+    pub sdg: Option<String>,
+    /// Agency id or acronym: its activities, and the pairs it is part of.
+    pub agency: Option<String>,
+    /// json (default) or csv.
+    #[param(value_type = Option<Format>)]
+    pub format: Option<String>,
+}
+
+/// The filter of a place query; the agency is resolved to its id (an unknown one matches nothing).
+async fn place_filter(
+    db: &Db,
+    q: PlaceQuery,
+) -> Result<(crate::countries::Filter, bool), ApiError> {
+    let csv = wants_csv(q.format.as_deref())?;
+    let bad = |field: &str, m: String| ApiError::bad_request(format!("{field} {m}"));
+    let day = |field: &str, raw: &Option<String>| {
+        raw.as_deref()
+            .map(|d| icat_activities::model::date(d).map_err(|m| bad(field, m)))
+            .transpose()
+    };
+    let from = day("from", &q.from)?.unwrap_or_else(|| icat_common::now().date());
+    let to = day("to", &q.to)?.unwrap_or(from);
+    if to < from {
+        return Err(ApiError::invalid_field("to", "must not be before from"));
+    }
+    let theme = q
+        .theme
+        .as_deref()
+        .map(|t| vocab::theme(t).map_err(|m| bad("theme", m)))
+        .transpose()?;
+    let sdg = q
+        .sdg
+        .as_deref()
+        .map(|t| vocab::sdg_target(t).map_err(|m| bad("sdg", m)))
+        .transpose()?;
+    let agency = match q.agency.filter(|a| !a.trim().is_empty()) {
+        None => None,
+        Some(a) => Some(
+            db.read(move |conn| {
+                Ok(icat_store::find_agency(conn, &a)?
+                    .map(|(id, _)| id)
+                    .unwrap_or(a))
+            })
+            .await?,
+        ),
+    };
+    Ok((
+        crate::countries::Filter {
+            from,
+            to,
+            theme,
+            sdg,
+            agency,
+        },
+        csv,
+    ))
+}
+
+/// Where the work is: per country, the activities running in the period (by theme and agency),
+/// the open duplicate cases and the overlaps among them; for the world map.
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = [])),
+    params(PlaceQuery),
+    responses(
+        (status = 200, description = "Countries with activities, most first (or CSV: one row a country)", body = crate::countries::Countries),
+        (status = 422, description = "`to` before `from`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/api/v1/reports/countries")]
+async fn countries(
+    db: web::Data<Db>,
+    _user: AuthUser,
+    q: web::Query<PlaceQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (filter, csv) = place_filter(&db, q.into_inner()).await?;
+    let report = db
+        .run(move |conn| crate::countries::countries(conn, &filter))
+        .await?;
+    if !csv {
+        return Ok(HttpResponse::Ok().json(report));
+    }
+    let themes = vocab::THEMES;
+    let mut table = vec![
+        [
+            "country",
+            "activities",
+            "agencies",
+            "open_cases",
+            "overlaps",
+        ]
+        .iter()
+        .map(|h| (*h).to_owned())
+        .chain(themes.iter().map(|t| format!("theme_{t}")))
+        .collect::<Vec<_>>(),
+    ];
+    for c in report.countries {
+        let mut row = vec![
+            c.country,
+            c.activities.to_string(),
+            c.agencies.join("; "),
+            c.open_cases.to_string(),
+            c.overlaps.to_string(),
+        ];
+        row.extend(
+            themes
+                .iter()
+                .map(|t| c.by_theme.get(*t).copied().unwrap_or(0).to_string()),
+        );
+        table.push(row);
+    }
+    csv_download("icat-countries.csv", table)
+}
+
+/// One country's work over a period: its activities by agency (with their themes), the pairs
+/// between them with their level and review, and each agency's primary focal point.
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = [])),
+    params(
+        ("code" = CountryCode, Path, description = "ISO 3166-1 alpha-2"),
+        PlaceQuery,
+    ),
+    responses(
+        (status = 200, description = "The timeline (or CSV: one row an activity)", body = crate::countries::Timeline),
+        (status = 404, description = "Not a country code", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`to` before `from`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/api/v1/countries/{code}/timeline")]
+async fn timeline(
+    db: web::Data<Db>,
+    _user: AuthUser,
+    code: web::Path<String>,
+    q: web::Query<PlaceQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let country = vocab::country(&code).map_err(ApiError::not_found)?;
+    let (filter, csv) = place_filter(&db, q.into_inner()).await?;
+    let line = db
+        .run(move |conn| crate::countries::timeline(conn, &country, &filter))
+        .await?;
+    if !csv {
+        return Ok(HttpResponse::Ok().json(line));
+    }
+    let mut table = vec![
+        [
+            "id",
+            "agency",
+            "title",
+            "start_date",
+            "end_date",
+            "status",
+            "themes",
+        ]
+        .iter()
+        .map(|h| (*h).to_owned())
+        .collect::<Vec<_>>(),
+    ];
+    for a in line.activities {
+        table.push(vec![
+            a.id,
+            a.agency,
+            a.title,
+            a.start_date.to_string(),
+            a.end_date.to_string(),
+            a.status,
+            a.themes.join("; "),
+        ]);
+    }
+    csv_download(&format!("icat-timeline-{}.csv", line.country), table)
 }

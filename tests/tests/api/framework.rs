@@ -227,6 +227,8 @@ async fn the_openapi_document_lists_every_route(app: &TestApp) {
         ("/api/v1/auth/password-reset", "post"),
         ("/api/v1/auth/password-reset/confirm", "post"),
         ("/api/v1/users/{id}/password-reset", "post"),
+        ("/api/v1/reports/countries", "get"),
+        ("/api/v1/countries/{code}/timeline", "get"),
     ];
     for (path, method) in expected {
         assert!(

@@ -5,6 +5,7 @@ mod activities;
 mod agencies;
 mod auth;
 mod backup;
+mod countries;
 mod directory;
 mod framework;
 mod inputs;

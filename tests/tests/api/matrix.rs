@@ -87,6 +87,8 @@ const RULES: &[(&str, &str, Rule)] = &[
     ("POST", "/api/v1/auth/password-reset", Rule::Public),
     ("POST", "/api/v1/auth/password-reset/confirm", Rule::Public),
     ("POST", "/api/v1/users/{id}/password-reset", Rule::Admin),
+    ("GET", "/api/v1/reports/countries", Rule::Signed),
+    ("GET", "/api/v1/countries/{code}/timeline", Rule::Signed),
 ];
 
 /// The principals: nobody, a viewer of UNODC, an editor of UNODC (own agency), an editor of ILO
@@ -346,6 +348,9 @@ fn call(method: &str, route: &str, fx: &Fixture, session: Option<&Session>) -> C
         ),
         ("POST", "/api/v1/users/{id}/password-reset") => {
             (format!("/api/v1/users/{}/password-reset", fx.user), None)
+        }
+        ("GET", "/api/v1/countries/{code}/timeline") => {
+            ("/api/v1/countries/BD/timeline".to_owned(), None)
         }
         ("POST", "/api/v1/reminders") => (
             route.into(),

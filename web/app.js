@@ -25,6 +25,8 @@ const routes = [
   ['directory', pages.directory],
   ['agencies/:agency', pages.agencyPage],
   ['duplicates', pages.duplicates],
+  ['map', pages.worldMap],
+  ['countries/:code', pages.countryPage],
   ['duplicates/model', pages.matchModel, { admin: true }],
   ['reports', pages.reports, { admin: true }],
   ['admin/agencies', pages.adminAgencies, { admin: true }],
@@ -76,6 +78,7 @@ function drawNav() {
     u.role !== 'viewer' ? link('#/activities/new', 'nav.record') : null,
     link('#/directory', 'nav.directory'),
     link('#/duplicates', 'nav.duplicates'),
+    link('#/map', 'nav.map'),
     u.role === 'admin' ? [
       link('#/reports', 'nav.reports'),
       link('#/admin/agencies', 'nav.agencies'),

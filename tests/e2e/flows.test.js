@@ -282,7 +282,7 @@ for (const backend of backends) {
       await page.click('button:text("Mark all as read")');
       await page.waitForFunction(() => document.getElementById('status').textContent.includes('2 notices marked as read'));
       await page.waitForSelector('#inbox-link .count-badge', { state: 'hidden' });
-      assert.equal(await page.locator('.notice.unread').count(), 0);
+      await page.waitForFunction(() => document.querySelectorAll('.notice').length === 2 && !document.querySelector('.notice.unread'));
       // The e-mail choices, on the account page, in French too.
       await visit(page, '#/account', 'My account');
       await page.selectOption('select[name=email]', 'daily');
@@ -534,6 +534,58 @@ for (const backend of backends) {
       await page.waitForSelector('nav >> text=Dashboard');
       assert.deepEqual(page.errors, []);
       await page.context().close();
+    });
+
+    test('the map shades the countries with work, and a country’s timeline shows each activity once with its links, by keyboard, in three languages', async () => {
+      const page = await newPage(browser, server.base);
+      await signIn(page, users.ilo.email);
+      await page.click('nav >> text=Map');
+      await page.waitForSelector('main h1:text("Where the work is")');
+      // Today nothing may run; a period with the recorded work.
+      await visit(page, '#/map?from=2027-01-01&to=2027-12-31', 'Where the work is');
+      const shade = (code) => page.getAttribute(`path[data-country=${code}]`, 'class');
+      assert.match(await shade('NG'), /shade-[1-5]/);
+      assert.match(await shade('FR'), /shade-0/);
+      assert.match(await page.textContent('main table'), /Nigeria/);
+      await assertClean(page, '13-map');
+      await page.click('main table a:text("Nigeria")');
+      await page.waitForSelector('main h1:text("Nigeria")');
+      const bars = await page.$$eval('svg.timeline a.bar-link', (as) => as.map((a) => a.dataset.activity));
+      assert.ok(bars.length >= 2, `bars: ${bars}`);
+      assert.equal(new Set(bars).size, bars.length, 'each activity once');
+      assert.equal(await page.locator('main table').first().locator('tbody tr').count(), bars.length, 'the table has the same activities');
+      assert.ok(bars.includes(ids.iloActivity) && bars.includes(ids.unodcActivity));
+      const pairs = await page.$$eval('svg.timeline line.pair', (ls) => ls.map((l) => l.dataset.pair));
+      assert.ok(pairs.some((p) => p.includes(ids.iloActivity) && p.includes(ids.unodcActivity)), `pairs: ${pairs}`);
+      assert.match(await page.textContent('main'), /Lucía Fernández/, 'ILO’s focal point beside its row');
+      await assertClean(page, '14-country-timeline');
+      // By keyboard: Tab reaches a bar, Enter opens its activity.
+      let reached = false;
+      for (let i = 0; i < 40 && !reached; i += 1) {
+        await page.keyboard.press('Tab');
+        reached = await page.evaluate(() => document.activeElement?.classList.contains('bar-link'));
+      }
+      assert.ok(reached, 'a bar takes the focus');
+      await page.keyboard.press('Enter');
+      await page.waitForURL(/#\/activities\//);
+      for (const [lang, heading, lead] of [['fr', 'Nigeria', /Les activités de chaque organisme en Nigeria/], ['es', 'Nigeria', /Las actividades de cada organismo en Nigeria/]]) {
+        await page.selectOption('#lang', lang);
+        await page.goto('/#/countries/NG');
+        await page.waitForFunction((source) => new RegExp(source).test(document.querySelector('main .lead')?.textContent || ''), lead.source);
+        assert.equal(await page.textContent('main h1'), heading);
+        await assertClean(page, `14-country-timeline-${lang}`);
+      }
+      await page.selectOption('#lang', 'en');
+      await visit(page, '#/countries/FR', 'France');
+      assert.match(await page.textContent('main'), /No activity in France in this period/);
+      await page.context().close();
+      const phone = await newPage(browser, server.base, { width: 360, height: 780 });
+      await signIn(phone, users.ilo.email);
+      await visit(phone, '#/map?from=2027-01-01&to=2027-12-31', 'Where the work is');
+      await assertClean(phone, '15-phone-map');
+      await visit(phone, '#/countries/NG', 'Nigeria');
+      await assertClean(phone, '15b-phone-country');
+      await phone.context().close();
     });
 
     test('an admin creates a user, edits a member, and reads the reports and the audit trail', async () => {

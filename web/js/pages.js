@@ -6,3 +6,4 @@ export { directory, agencyPage } from './pages/directory.js';
 export { duplicates, matchModel } from './pages/duplicates.js';
 export { reports, adminAgencies, editAgency, adminUsers, editUser, audit } from './pages/admin.js';
 export { inbox, mailLog } from './pages/notices.js';
+export { worldMap, countryPage } from './pages/places.js';

@@ -8,6 +8,7 @@ import {
 } from '../ui.js';
 import { ctx, agencyOptions, agencyById, loadContext } from '../context.js';
 import { filterForm } from './activities.js';
+import { mapFigure } from './places.js';
 
 const csvButton = (path, name) => h('button', {
   type: 'button', onclick: () => download(path, name).catch((e) => notify(e.message, 'error')),
@@ -16,10 +17,11 @@ const csvButton = (path, name) => h('button', {
 export async function reports(view, { params }) {
   const from = params.get('from') || '';
   const to = params.get('to') || '';
-  const [participation, coverage, summary] = await Promise.all([
+  const [participation, coverage, summary, places] = await Promise.all([
     get('/api/v1/reports/participation'),
     get('/api/v1/reports/focal-point-coverage'),
     get(`/api/v1/reports/summary${query({ from, to })}`),
+    get('/api/v1/reports/countries'),
   ]);
   const rows = participation.items || participation;
   const outside = rows.filter((p) => !p.working_group);
@@ -41,6 +43,9 @@ export async function reports(view, { params }) {
         [t('primary_focal_point'), (p) => (p.has_primary_focal_point ? t('yes') : h('strong', { class: 'warn' }, t('no')))],
         [t('activities_12_months'), (p) => p.activities_last_12_months],
         [t('last_activity'), (p) => fmtTime(p.last_activity_at)]], rows)),
+    h('section', { 'aria-labelledby': 'map-h' },
+      h('div', { class: 'page-head' }, h('h2', { id: 'map-h' }, t('place.map_title')), h('a', { href: '#/map', class: 'button' }, t('place.open_map'))),
+      mapFigure(places)),
     h('section', { 'aria-labelledby': 'cov-h' },
       h('h2', { id: 'cov-h' }, t('coverage_title')),
       h('p', { class: 'lead' }, t('coverage_lead', { with: coverage.with_primary, total: coverage.agencies_total })),

@@ -211,6 +211,9 @@ def http_classes(server, backend):
         ("overlap view, first page", "/api/v1/reports/duplicates?level=overlap", admin),
         ("duplicate report csv (all)", "/api/v1/reports/duplicates?format=csv", admin),
         ("overlap view csv (all)", "/api/v1/reports/duplicates?level=overlap&format=csv", admin),
+        ("countries map (today)", "/api/v1/reports/countries", editor),
+        ("countries map, a year", "/api/v1/reports/countries?from=2026-01-01&to=2026-12-31", editor),
+        ("country timeline, two years", "/api/v1/countries/NG/timeline?from=2026-01-01&to=2027-12-31", editor),
     ):
         rows.append(single(server, backend, name, path, who))
     deep = json.loads(get(server, "/api/v1/activities?per_page=50&page=1000", editor))["next"]

@@ -289,7 +289,9 @@ for (const backend of backends) {
       await page.check('input[name=overlaps]');
       await page.click('form:has(select[name=email]) button[type=submit]');
       await page.waitForFunction(() => document.getElementById('status').textContent.includes('e-mail choices are saved'));
-      await visit(page, '#/account', 'My account');
+      await page.reload();
+      await page.waitForSelector('main h1:text("My account")');
+      await page.waitForSelector('select[name=email]');
       assert.equal(await page.inputValue('select[name=email]'), 'daily');
       assert.equal(await page.isChecked('input[name=overlaps]'), true);
       await assertClean(page, '09b-account-notices');
@@ -541,8 +543,9 @@ for (const backend of backends) {
       await signIn(page, users.ilo.email);
       await page.click('nav >> text=Map');
       await page.waitForSelector('main h1:text("Where the work is")');
-      // Today nothing may run; a period with the recorded work.
-      await visit(page, '#/map?from=2027-01-01&to=2027-12-31', 'Where the work is');
+      // Today nothing may run; a period with the recorded work (the same heading: wait for its figures).
+      await page.goto('/#/map?from=2027-01-01&to=2027-12-31');
+      await page.waitForFunction(() => /31 Dec 2027/.test(document.querySelector('main figcaption')?.textContent || ''));
       const shade = (code) => page.getAttribute(`path[data-country=${code}]`, 'class');
       assert.match(await shade('NG'), /shade-[1-5]/);
       assert.match(await shade('FR'), /shade-0/);
@@ -581,7 +584,8 @@ for (const backend of backends) {
       await page.context().close();
       const phone = await newPage(browser, server.base, { width: 360, height: 780 });
       await signIn(phone, users.ilo.email);
-      await visit(phone, '#/map?from=2027-01-01&to=2027-12-31', 'Where the work is');
+      await phone.goto('/#/map?from=2027-01-01&to=2027-12-31');
+      await phone.waitForFunction(() => /31 Dec 2027/.test(document.querySelector('main figcaption')?.textContent || ''));
       await assertClean(phone, '15-phone-map');
       await visit(phone, '#/countries/NG', 'Nigeria');
       await assertClean(phone, '15b-phone-country');

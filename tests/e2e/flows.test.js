@@ -248,6 +248,14 @@ for (const backend of backends) {
       await cluster.locator('button:text("Save the review")').first().click();
       await cluster.locator('.field-error:text("Choose a verdict before saving.")').first().waitFor();
       assert.match(await cluster.textContent(), /UNODC/);
+      // "Not a duplicate" closes the case for good: it asks first, and Cancel saves nothing.
+      await cluster.locator('select[name=decision]').first().selectOption('not_duplicate');
+      await cluster.locator('button:text("Save the review")').first().click();
+      await page.waitForSelector('dialog[open]');
+      assert.match(await page.textContent('dialog'), /The case closes for good/);
+      await page.click('dialog button:text("Cancel")');
+      await page.waitForSelector('dialog', { state: 'detached' });
+      assert.equal((await page.textContent('#status')).includes('Review saved'), false);
       await cluster.locator('select[name=decision]').first().selectOption('coordinated');
       await cluster.locator('input[name=note]').first().fill('Joint workshops agreed with ILO');
       await cluster.locator('button:text("Save the review")').first().click();

@@ -443,4 +443,5 @@ export const en = {
   'place.contacts': 'Focal points of these agencies',
   'place.open_cases': 'Open duplicate cases',
   'place.overlaps': 'Overlaps',
+  not_duplicate_confirm: 'Settle this pair as not a duplicate? The case closes for good: the pair will not show as open again, even after a rebuild.',
 };

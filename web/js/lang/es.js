@@ -441,4 +441,5 @@ export const es = {
   'place.contacts': 'Puntos focales de estos organismos',
   'place.open_cases': 'Duplicados abiertos',
   'place.overlaps': 'Superposiciones',
+  not_duplicate_confirm: '¿Resolver este par como no duplicado? El caso se cierra definitivamente: el par no volverá a aparecer como abierto, ni siquiera tras un recálculo.',
 };

@@ -441,4 +441,5 @@ export const fr = {
   'place.contacts': 'Points focaux de ces organismes',
   'place.open_cases': 'Doublons ouverts',
   'place.overlaps': 'Chevauchements',
+  not_duplicate_confirm: 'Régler cette paire comme n’étant pas un doublon ? Le cas est clos pour de bon : la paire ne réapparaîtra plus comme ouverte, même après un recalcul.',
 };

@@ -4,7 +4,7 @@
 import { get, post, query, download } from '../api.js';
 import { t } from '../i18n.js';
 import {
-  h, add, field, pager, problemSlot, showProblem, clearProblem, notify, go, countryOptions, fmtDate, fmtPercent, levelBadge, chance, fmtCountries, fmtTime, table,
+  h, add, field, pager, problemSlot, showProblem, clearProblem, notify, go, confirmDialog, countryOptions, fmtDate, fmtPercent, levelBadge, chance, fmtCountries, fmtTime, table,
 } from '../ui.js';
 import { ctx, isAdmin, agencyOptions, agencyByAcronym, canWrite } from '../context.js';
 import { filterForm, reasonList } from './activities.js';
@@ -112,6 +112,8 @@ function reviewForm(p, label) {
     }
     const body = { activity_ids: [p.a, p.b], decision: decision.control.value };
     if (note.control.value.trim()) body.note = note.control.value.trim();
+    // "Not a duplicate" closes the case for good (it never shows as open again): ask first.
+    if (body.decision === 'not_duplicate' && !(await confirmDialog(t('not_duplicate_confirm'), t('decision.not_duplicate')))) return;
     try {
       await post('/api/v1/reports/duplicates/reviews', body);
       notify(t('review_saved', { decision: t(`decision.${body.decision}`) }));

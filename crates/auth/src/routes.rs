@@ -84,7 +84,15 @@ async fn login(
     body: web::Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let LoginRequest { email, password } = body.into_inner();
-    let key: String = email.trim().to_lowercase().chars().take(254).collect();
+    // A control character (NUL above all, which PostgreSQL refuses in text) never belongs to an
+    // address: it becomes U+FFFD, so the key names no account and the answer is the usual 401.
+    let key: String = email
+        .trim()
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+        .take(254)
+        .collect();
     let actor = anonymous_actor(&req, Some(&key));
     let user = {
         let key = key.clone();

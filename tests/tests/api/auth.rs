@@ -66,12 +66,16 @@ async fn failed_logins_look_the_same_whatever_the_cause(app: &TestApp) {
     let unknown = app.try_login("nobody@icat.test", PASSWORD).await;
     let wrong = app.try_login(ADMIN_EMAIL, "not the right passphrase").await;
     let deactivated = app.try_login(&email, PASSWORD).await;
-    for r in [&unknown, &wrong, &deactivated] {
+    // A control character in the address (NUL, which PostgreSQL refuses in text) is one more
+    // unknown address, not a 500 (found by schemathesis' stateful phase).
+    let control = app.try_login("ad\u{0}min@icat.test\u{1f}", PASSWORD).await;
+    for r in [&unknown, &wrong, &deactivated, &control] {
         assert_eq!(r.status, StatusCode::UNAUTHORIZED);
         assert_eq!(r.code(), "invalid_credentials");
     }
     assert_eq!(unknown.text, wrong.text);
     assert_eq!(wrong.text, deactivated.text);
+    assert_eq!(deactivated.text, control.text);
 }
 
 async fn repeated_failures_are_throttled_per_account(app: &TestApp) {

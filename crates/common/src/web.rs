@@ -229,6 +229,16 @@ pub fn download(content_type: &str, filename: &str, body: String) -> HttpRespons
         .body(body)
 }
 
+/// A JSON body as `T`, which must come as an object: serde would also read a struct from an array
+/// of its fields in order, and a body whose fields are all optional would take `[null, null]`.
+pub fn json_object<T: serde::de::DeserializeOwned>(body: serde_json::Value) -> Result<T, ApiError> {
+    if !body.is_object() {
+        return Err(ApiError::bad_request("the body must be a JSON object"));
+    }
+    serde_json::from_value(body)
+        .map_err(|e| ApiError::bad_request(format!("the JSON body is not valid here: {e}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -124,9 +124,9 @@ async fn get_settings(db: web::Data<Db>, user: AuthUser) -> Result<HttpResponse,
 async fn put_settings(
     db: web::Data<Db>,
     user: AuthUser,
-    body: web::Json<Settings>,
+    body: web::Json<serde_json::Value>,
 ) -> Result<HttpResponse, ApiError> {
-    let s = body.into_inner();
+    let s: Settings = icat_common::web::json_object(body.into_inner())?;
     let saved = s.clone();
     db.run(move |conn| inbox::save_settings(conn, &user.id, &s))
         .await?;

@@ -61,10 +61,10 @@ pub struct Reminders {
 async fn remind(
     db: web::Data<Db>,
     user: AuthUser,
-    body: web::Json<RemindRequest>,
+    body: web::Json<serde_json::Value>,
 ) -> Result<HttpResponse, ApiError> {
     user.require_admin()?;
-    let RemindRequest { agencies, note } = body.into_inner();
+    let RemindRequest { agencies, note } = icat_common::web::json_object(body.into_inner())?;
     let note = note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
     let mut v = Violations::new();
     if note.as_ref().is_some_and(|n| n.chars().count() > 2000) {

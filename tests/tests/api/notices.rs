@@ -601,6 +601,11 @@ async fn reminders_reach_focal_points_or_else_editors(backend: Backend) {
         json!({"agencies": ["unodc", "IOM"], "note": "Please act before the March meeting."});
     let r = app.post("/api/v1/reminders", &unodc.access, &body).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+    // A struct's fields in an array are no body (schemathesis sent `[null, null]`).
+    let r = app
+        .post("/api/v1/reminders", &admin.access, &json!([null, null]))
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
     let r = app
         .post(
             "/api/v1/reminders",

@@ -547,3 +547,24 @@ impl Drop for MailSink {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
+
+/// Runs `async fn name(backend: Backend)` once on SQLite and once on PostgreSQL: for tests that
+/// start a server of their own (other settings, a mail server); the test returns early when
+/// `TestApp::start_with` finds no PostgreSQL.
+#[macro_export]
+macro_rules! per_backend {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name(icat_tests::Backend::Sqlite).await;
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::$name(icat_tests::Backend::Postgres).await;
+                }
+            }
+        )*
+    };
+}

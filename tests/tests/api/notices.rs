@@ -2,7 +2,7 @@
 //! server, `tests/mail/sink.py`), once per pair; reviews notify the other side; each user reads
 //! only their own; choices, unsubscribe links, refused addresses and a mail server that is down.
 
-use icat_tests::{Backend, MailSink, Reply, Session, TestApp, on_both_backends};
+use icat_tests::{Backend, MailSink, Reply, Session, TestApp, on_both_backends, per_backend};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -11,24 +11,7 @@ on_both_backends!(
     overlaps_reach_those_who_asked_and_a_rising_level_notifies_again,
 );
 
-macro_rules! with_mail {
-    ($($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() {
-                    super::$name(icat_tests::Backend::Sqlite).await;
-                }
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() {
-                    super::$name(icat_tests::Backend::Postgres).await;
-                }
-            }
-        )*
-    };
-}
-
-with_mail!(
+per_backend!(
     a_match_reaches_the_other_agency_once_by_inbox_and_email,
     choices_and_unsubscribe_links_are_honoured,
     refused_and_unreachable_mail_is_retried_then_shown_to_admins,

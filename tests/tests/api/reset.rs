@@ -2,30 +2,13 @@
 //! (to a real SMTP server) works once and for 30 minutes, sets the password, ends every session and
 //! is audited; requests are throttled; without a mail server an admin hands over a link.
 
-use icat_tests::{Backend, MailSink, TestApp, on_both_backends};
+use icat_tests::{Backend, MailSink, TestApp, on_both_backends, per_backend};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 on_both_backends!(without_a_mail_server_an_admin_hands_over_a_link);
 
-macro_rules! with_mail {
-    ($($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() {
-                    super::$name(icat_tests::Backend::Sqlite).await;
-                }
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() {
-                    super::$name(icat_tests::Backend::Postgres).await;
-                }
-            }
-        )*
-    };
-}
-
-with_mail!(
+per_backend!(
     known_and_unknown_addresses_answer_alike_and_the_link_works_once,
     links_expire_and_requests_are_throttled,
 );

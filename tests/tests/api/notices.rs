@@ -72,6 +72,18 @@ async fn inbox(app: &TestApp, s: &Session, query: &str) -> Reply {
     r
 }
 
+/// Saves a user's notice choices (`PUT /api/v1/me/notification-settings`).
+async fn choose(app: &TestApp, s: &Session, body: Value) -> Reply {
+    app.send(
+        Method::PUT,
+        "/api/v1/me/notification-settings",
+        Some(&s.access),
+        Some(&body),
+        &[],
+    )
+    .await
+}
+
 fn items(r: &Reply) -> Vec<Value> {
     r.body["items"].as_array().cloned().unwrap_or_default()
 }
@@ -287,20 +299,6 @@ async fn choices_and_unsubscribe_links_are_honoured(backend: Backend) {
     };
     let unodc = app.user("editor", Some("UNODC")).await;
     let iom = app.user("editor", Some("IOM")).await;
-    let put = |s: &Session, body: Value| {
-        let token = s.access.clone();
-        let app = &app;
-        async move {
-            app.send(
-                Method::PUT,
-                "/api/v1/me/notification-settings",
-                Some(&token),
-                Some(&body),
-                &[],
-            )
-            .await
-        }
-    };
     let r = app
         .get("/api/v1/me/notification-settings", &unodc.access)
         .await;
@@ -313,11 +311,12 @@ async fn choices_and_unsubscribe_links_are_honoured(backend: Backend) {
         json!({"email": "daily", "overlaps": false, "language": "de"}),
         json!({"email": "daily", "overlaps": false, "language": "en", "extra": 1}),
     ] {
-        let r = put(&unodc, bad.clone()).await;
+        let r = choose(&app, &unodc, bad.clone()).await;
         assert!(r.status.is_client_error(), "{bad}: {}", r.text);
     }
     // Spanish e-mails for UNODC's editor.
-    let r = put(
+    let r = choose(
+        &app,
         &unodc,
         json!({"email": "immediate", "overlaps": false, "language": "es"}),
     )
@@ -363,7 +362,8 @@ async fn choices_and_unsubscribe_links_are_honoured(backend: Backend) {
     assert_eq!(done.status, StatusCode::OK, "{}", done.text);
     assert!(done.text.contains(&email(&unodc)), "{}", done.text);
     // IOM's editor chose the inbox only.
-    let r = put(
+    let r = choose(
+        &app,
         &iom,
         json!({"email": "none", "overlaps": false, "language": "en"}),
     )
@@ -511,15 +511,12 @@ async fn a_daily_digest_gathers_the_days_notices(backend: Backend) {
     };
     let unodc = app.user("editor", Some("UNODC")).await;
     let iom = app.user("editor", Some("IOM")).await;
-    let r = app
-        .send(
-            Method::PUT,
-            "/api/v1/me/notification-settings",
-            Some(&unodc.access),
-            Some(&json!({"email": "daily", "overlaps": false, "language": "fr"})),
-            &[],
-        )
-        .await;
+    let r = choose(
+        &app,
+        &unodc,
+        json!({"email": "daily", "overlaps": false, "language": "fr"}),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let a = record(&app, &unodc, &judges()).await;
     record(&app, &iom, &near_copy()).await;
@@ -652,15 +649,12 @@ async fn overlaps_reach_those_who_asked_and_a_rising_level_notifies_again(app: &
     let asked = app.user("editor", Some("UNODC")).await;
     let quiet = app.user("editor", Some("UNODC")).await;
     let iom = app.user("editor", Some("IOM")).await;
-    let r = app
-        .send(
-            Method::PUT,
-            "/api/v1/me/notification-settings",
-            Some(&asked.access),
-            Some(&json!({"email": "none", "overlaps": true, "language": "en"})),
-            &[],
-        )
-        .await;
+    let r = choose(
+        app,
+        &asked,
+        json!({"email": "none", "overlaps": true, "language": "en"}),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     record(app, &asked, &judges()).await;
     // Other work in the same country, theme and period: an overlap.

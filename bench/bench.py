@@ -87,7 +87,9 @@ class Server:
     def __init__(self, database):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen([BIN, "serve"], env=env_for(database.url, ICAT_BIND=f"127.0.0.1:{self.port}"),
+        # Metrics on: the run ends with a sample of what an operator's scraper would read.
+        self.process = subprocess.Popen([BIN, "serve"], env=env_for(database.url, ICAT_BIND=f"127.0.0.1:{self.port}",
+                                                                    ICAT_METRICS="true"),
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(300):
             try:
@@ -118,6 +120,22 @@ class Server:
                                          headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(request) as r:
             return json.load(r)["access_token"]
+
+    def save_metrics(self, backend):
+        """Writes GET /metrics as it stands after every class to target/bench/metrics-<backend>.txt
+        and prints the families an operator looks at first."""
+        with urllib.request.urlopen(f"{self.base}/metrics") as r:
+            text = r.read().decode()
+        path = os.path.join(OUT, f"metrics-{backend}.txt")
+        with open(path, "w") as f:
+            f.write(text)
+        print(f"  /metrics after the run ({path}), a sample:")
+        wanted = ("icat_http_requests_total", "icat_http_request_duration_seconds_sum", "icat_http_request_duration_seconds_count",
+                  "icat_db_pool", "icat_group_commit_batch_size_", "icat_duplicate_", "icat_dedup_rebuild", "icat_login_",
+                  "icat_mail_", "icat_notices_total")
+        for line in text.splitlines():
+            if line.startswith(wanted) and "_bucket" not in line:
+                print("    " + line)
 
     def stop(self):
         self.process.terminate()
@@ -344,6 +362,7 @@ def main():
         server = Server(large)
         try:
             report.extend(http_classes(server, backend))
+            server.save_metrics(backend)
         finally:
             server.stop()
             large.drop()

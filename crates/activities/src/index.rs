@@ -128,6 +128,7 @@ pub(crate) fn write_index(
     data: &Data,
     keys: &[i64],
 ) -> QueryResult<()> {
+    let themes = to_json(&data.themes)?;
     for c in &data.countries {
         diesel::insert_into(activity_countries::table)
             .values((
@@ -136,6 +137,7 @@ pub(crate) fn write_index(
                 activity_countries::agency_id.eq(agency_id),
                 activity_countries::start_date.eq(data.start_date),
                 activity_countries::end_date.eq(data.end_date),
+                activity_countries::themes.eq(&themes),
             ))
             .execute(conn)?;
     }
@@ -237,6 +239,8 @@ pub(crate) fn save_pairs(
                 )),
                 activity_pairs::a_agency.eq(a_agency),
                 activity_pairs::b_agency.eq(b_agency),
+                activity_pairs::late_start.eq(f.start.max(m.start_date)),
+                activity_pairs::early_end.eq(f.end.min(m.end_date)),
             ))
             .execute(conn)?;
     }

@@ -323,6 +323,10 @@ pub fn rebuild(
                                 )),
                                 activity_pairs::a_agency.eq(features[at_a].agency.as_str()),
                                 activity_pairs::b_agency.eq(features[at_b].agency.as_str()),
+                                activity_pairs::late_start
+                                    .eq(features[p.a].start.max(features[p.b].start)),
+                                activity_pairs::early_end
+                                    .eq(features[p.a].end.min(features[p.b].end)),
                             ))
                         })
                         .collect::<QueryResult<_>>()?;

@@ -486,9 +486,18 @@ async fn countries(
     q: web::Query<PlaceQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let (filter, csv) = place_filter(&db, q.into_inner()).await?;
-    let report = db
-        .run(move |conn| crate::countries::countries(conn, &filter))
-        .await?;
+    let (activities, pairs) = futures_util::future::try_join(
+        db.run({
+            let filter = filter.clone();
+            move |conn| crate::countries::activity_counts(conn, &filter)
+        }),
+        db.run({
+            let filter = filter.clone();
+            move |conn| crate::countries::pair_counts(conn, &filter)
+        }),
+    )
+    .await?;
+    let report = crate::countries::assemble(&filter, activities, pairs);
     if !csv {
         return Ok(HttpResponse::Ok().json(report));
     }

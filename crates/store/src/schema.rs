@@ -164,6 +164,8 @@ diesel::table! {
         agency_id -> Text,
         start_date -> Date,
         end_date -> Date,
+        /// The activity's themes, as `activities.themes` (the map counts by them in one pass).
+        themes -> Text,
     }
 }
 
@@ -204,6 +206,10 @@ diesel::table! {
         /// The agencies of `a_id` and `b_id` (the report of one agency reads them by index).
         a_agency -> Text,
         b_agency -> Text,
+        /// The later of the two activities' starts and the earlier of their ends: both run in a
+        /// period exactly when `late_start <= to` and `early_end >= from` (the map counts by them).
+        late_start -> Date,
+        early_end -> Date,
     }
 }
 

@@ -1192,7 +1192,8 @@ async fn overlaps_are_reported_by_country_and_theme_with_reasons(app: &TestApp) 
                 "activity_pairs_b".to_owned(),
                 "activity_pairs_b_agency".to_owned(),
                 "activity_pairs_group".to_owned(),
-                "activity_pairs_level".to_owned()
+                "activity_pairs_level".to_owned(),
+                "activity_pairs_period".to_owned()
             ])
         );
     }

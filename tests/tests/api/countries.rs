@@ -152,6 +152,35 @@ async fn the_map_counts_what_the_list_finds_and_pairs_once(app: &TestApp) {
             "{filters}"
         );
     }
+    // A pair counts only where both its activities run in the period: in March IOM's copy has not
+    // started yet; moved into March, the pair counts there too (an edit rewrites its period).
+    let march = "/api/v1/reports/countries?from=2026-03-01&to=2026-03-31";
+    let r = app.get(march, &viewer.access).await;
+    let ng = country(&r.body, "NG").cloned().unwrap_or_default();
+    assert_eq!(
+        (&ng["activities"], &ng["open_cases"]),
+        (&json!(1), &json!(0)),
+        "{}",
+        r.text
+    );
+    let admin = app.admin().await;
+    let r = app
+        .patch(
+            &format!("/api/v1/activities/{b}"),
+            &admin.access,
+            "\"1\"",
+            &json!({"start_date": "2026-03-15"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = app.get(march, &viewer.access).await;
+    let ng = country(&r.body, "NG").cloned().unwrap_or_default();
+    assert_eq!(
+        (&ng["activities"], &ng["open_cases"]),
+        (&json!(2), &json!(1)),
+        "{}",
+        r.text
+    );
     // A reviewed pair is no longer an open case.
     let r = app
         .post(

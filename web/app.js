@@ -3,7 +3,7 @@
 
 import { session, resume, logout } from './js/api.js';
 import { t, lang, setLang, onLanguage, translatePage } from './js/i18n.js';
-import { h, fill, notify, problemBox } from './js/ui.js';
+import { h, fill, notify, forgetStaleNotice, problemBox } from './js/ui.js';
 import { loadContext } from './js/context.js';
 import * as pages from './js/pages.js';
 import { onUnread, refreshUnread } from './js/pages/notices.js';
@@ -103,6 +103,17 @@ onUnread((n) => {
 });
 setInterval(() => { if (session.signedIn) refreshUnread(); }, 60_000);
 
+// Below 720 px the pages, the language and the account hide behind a menu button; choosing a page
+// closes the menu again.
+const menuToggle = document.getElementById('menu-toggle');
+const header = document.querySelector('header.top');
+function openMenu(open) {
+  header.classList.toggle('open', open);
+  menuToggle.setAttribute('aria-expanded', String(open));
+}
+menuToggle.addEventListener('click', () => openMenu(!header.classList.contains('open')));
+header.addEventListener('keydown', (e) => { if (e.key === 'Escape' && header.classList.contains('open')) { openMenu(false); menuToggle.focus(); } });
+
 function markCurrent() {
   const here = `#/${parseHash().segments.join('/')}`;
   for (const a of nav.querySelectorAll('a')) {
@@ -122,6 +133,8 @@ async function render() {
   const mine = ++rendering;
   const { segments, params } = parseHash();
   const found = match(segments);
+  openMenu(false);
+  forgetStaleNotice();
   markCurrent();
   if (!found) {
     fill(main, h('h1', { tabindex: '-1' }, t('not_found_title')), h('p', {}, h('a', { href: '#/' }, t('nav.dashboard'))));

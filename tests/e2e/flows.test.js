@@ -90,7 +90,7 @@ for (const backend of backends) {
       await page.fill('input[name=email]', email);
       await page.fill('input[name=password]', password);
       await page.press('input[name=password]', 'Enter');
-      await page.waitForSelector('#sign-out');
+      await page.waitForSelector('#sign-out', { state: 'attached' });
       await page.waitForFunction(() => !location.hash.startsWith('#/login') && /dashboard/i.test(document.querySelector('main h1')?.textContent));
     }
 
@@ -489,9 +489,18 @@ for (const backend of backends) {
       await assertClean(page, '10-french-activities');
       await page.click('nav >> text=Enregistrer');
       await page.waitForSelector('main h1:text("Enregistrer une activité")');
+      await page.fill('input[name=title]', 'ab');
+      await page.fill('input[name=start_date]', '2027-05-01');
+      await page.fill('input[name=end_date]', '2027-04-01');
       await page.click('button:text("Enregistrer l’activité")');
       await page.waitForSelector('.problem:not([hidden])');
       assert.match(await page.textContent('.problem'), /Veuillez corriger/);
+      // Every rule the server names by its code is worded in French beside its field, with its
+      // parameters (the other field by its French label); none of the server's English shows.
+      assert.equal(await page.textContent('.field[data-name=title] .field-error'), 'doit compter au moins 5 caractères');
+      assert.equal(await page.textContent('.field[data-name=end_date] .field-error'), 'ne doit pas précéder le champ « Date de début »');
+      assert.equal(await page.textContent('.field[data-name=description] .field-error'), 'est obligatoire');
+      assert.doesNotMatch(await page.textContent('main'), /must |characters|start_date/);
       await shot(page, `${tag}11-french-form-errors`);
       // The choice is remembered; switch back for the next tests.
       await page.reload();
@@ -532,9 +541,15 @@ for (const backend of backends) {
       await assertClean(page, '12b-spanish-activities');
       await page.click('nav >> text=Registrar');
       await page.waitForSelector('main h1:text("Registrar una actividad")');
+      await page.fill('input[name=title]', 'ab');
+      await page.fill('input[name=start_date]', '2027-05-01');
+      await page.fill('input[name=end_date]', '2027-04-01');
       await page.click('button:text("Guardar la actividad")');
       await page.waitForSelector('.problem:not([hidden])');
       assert.match(await page.textContent('.problem'), /Corrija lo siguiente/);
+      assert.equal(await page.textContent('.field[data-name=title] .field-error'), 'debe tener al menos 5 caracteres');
+      assert.equal(await page.textContent('.field[data-name=end_date] .field-error'), 'no debe ser anterior al campo «Fecha de inicio»');
+      assert.doesNotMatch(await page.textContent('main'), /must |characters|start_date/);
       await shot(page, `${tag}12c-spanish-form-errors`);
       await page.click('#inbox-link');
       await page.waitForSelector('main h1:text("Avisos")');
@@ -720,6 +735,17 @@ for (const backend of backends) {
     test('on a phone’s width every page fits and the record form stacks', async () => {
       const page = await newPage(browser, server.base, { width: 390, height: 844 });
       await signIn(page, users.ilo.email);
+      // A compact header: the pages wait behind a menu button, which opens them and closes again
+      // once one is chosen.
+      const header = await page.locator('header.top').boundingBox();
+      assert.ok(header.height < 90, `header ${header.height}px high`);
+      assert.equal(await page.isVisible('#nav'), false);
+      await page.click('#menu-toggle');
+      assert.equal(await page.getAttribute('#menu-toggle', 'aria-expanded'), 'true');
+      await page.click('#nav >> text=Focal points');
+      await page.waitForSelector('main h1:text("Focal-point directory")');
+      assert.equal(await page.isVisible('#nav'), false);
+      assert.equal(await page.getAttribute('#menu-toggle', 'aria-expanded'), 'false');
       for (const [hash, h1, name] of [
         ['#/', 'ILO dashboard', '18-phone-dashboard'],
         ['#/activities/new', 'Record an activity', '19-phone-record'],

@@ -3,7 +3,8 @@
 // API for preparing data, and Debian's Chromium driven headless by playwright-core.
 
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -137,11 +138,33 @@ export async function shot(page, name) {
   await page.screenshot({ path: join(shotsDir, `${name}.png`), fullPage: true });
 }
 
+/** axe-core's source, evaluated into a page by the DevTools protocol (the app's CSP refuses inline scripts). */
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
 /**
- * Accessibility checks that hold on every page: each form control has a label, each image-like
- * SVG is hidden or labelled, the page has one h1, and nothing overflows sideways.
+ * axe-core's rules on the whole document: every violation of impact serious or critical, as
+ * "rule: first elements" (WCAG 2.1 AA and best practices, axe's defaults).
  */
+async function axeViolations(page) {
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(axeSource);
+  return page.evaluate(async () => {
+    const result = await window.axe.run(document, { resultTypes: ['violations'] });
+    return result.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `axe ${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
+  });
+}
+
+/** Every page's checks: ours below, then axe-core's. */
 export async function checkPage(page) {
+  return [...(await ownChecks(page)), ...(await axeViolations(page))];
+}
+
+/**
+ * Checks that hold on every page: each form control has a label, each button and link a name,
+ * no `null` or `undefined` shows, the page has one h1, and nothing overflows sideways.
+ */
+function ownChecks(page) {
   return page.evaluate(() => {
     const problems = [];
     for (const c of document.querySelectorAll('input:not([type=hidden]), select, textarea')) {

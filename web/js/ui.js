@@ -54,8 +54,17 @@ export function clearNotice() {
   box.className = 'toast';
 }
 
+/**
+ * A message belongs to the page it was shown on: a new page takes away one shown more than a
+ * second before (one raised by the action that opened the page, "Activity saved", stays).
+ */
+export function forgetStaleNotice() {
+  if (Date.now() - (notify.at || 0) > 1000) clearNotice();
+}
+
 export function notify(message, kind = 'ok') {
   const box = document.getElementById('status');
+  notify.at = Date.now();
   box.className = `toast ${kind}`;
   box.textContent = message;
   clearTimeout(notify.timer);
@@ -120,9 +129,7 @@ export function showProblem(form, err, summary) {
   for (const e of err.errors || []) {
     const wrap = form.querySelector(`.field[data-name="${CSS.escape(e.field || '')}"]`);
     const where = e.row ? `${t('row')} ${e.row}: ` : '';
-    // A rule with a code is worded in the interface's language where a translation exists (the
-    // English message, zxcvbn's own feedback for a weak password, says more than any wording here).
-    const message = (e.code && t(`rule_${e.code}`, {}, '')) || e.message;
+    const message = ruleText(form, e);
     if (wrap && !e.row) {
       const p = wrap.querySelector('.field-error');
       p.textContent = message;
@@ -138,8 +145,22 @@ export function showProblem(form, err, summary) {
   }
 }
 
+/**
+ * A field's complaint in the interface's language, from its rule's code and parameters (`before`
+ * names the other field by its label). An empty wording means the English message says more (a
+ * weak password: zxcvbn's own advice); a rule without a code of its own is "not valid" outside
+ * English.
+ */
+export function ruleText(form, e) {
+  const vars = { ...(e.params || {}) };
+  if (vars.other) vars.other = fieldLabel(form, vars.other);
+  const worded = e.code && e.code !== 'invalid' ? t(`rule_${e.code}`, vars, '') : '';
+  if (worded) return worded;
+  return lang() === 'en' ? e.message : t('rule_invalid');
+}
+
 function fieldLabel(form, name) {
-  const wrap = form.querySelector(`.field[data-name="${CSS.escape(name)}"]`);
+  const wrap = form && form.querySelector(`.field[data-name="${CSS.escape(name)}"]`);
   const label = wrap && (wrap.querySelector(':scope > legend') || wrap.querySelector('label'));
   return label ? label.firstChild.textContent : name;
 }

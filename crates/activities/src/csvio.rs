@@ -3,7 +3,7 @@
 //! export.
 
 use crate::model::{self, Data, Exported, Raw, json_list};
-use icat_common::{ApiError, FieldError, Violations};
+use icat_common::{ApiError, FieldError, Rule, Violations};
 
 /// The columns, with their HXL hashtags.
 pub const COLUMNS: [(&str, &str); 13] = [
@@ -50,12 +50,11 @@ fn list(cell: &str) -> Vec<String> {
 /// of the file is taken.
 pub fn parse(bytes: &[u8]) -> Result<Vec<ImportRow>, ApiError> {
     let text = std::str::from_utf8(bytes).map_err(|_| {
-        ApiError::invalid(vec![FieldError {
-            code: None,
-            row: None,
-            field: "file".into(),
-            message: "must be UTF-8 text".into(),
-        }])
+        ApiError::invalid(vec![FieldError::new(
+            "file",
+            None,
+            Rule::new("not_utf8", "must be UTF-8 text"),
+        )])
     })?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut reader = csv::ReaderBuilder::new()
@@ -65,12 +64,11 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<ImportRow>, ApiError> {
     let headers: Vec<String> = reader
         .headers()
         .map_err(|e| {
-            ApiError::invalid(vec![FieldError {
-                code: None,
-                row: Some(1),
-                field: "header".into(),
-                message: format!("cannot be read: {e}"),
-            }])
+            ApiError::invalid(vec![FieldError::new(
+                "header",
+                Some(1),
+                Rule::new("unreadable", format!("cannot be read: {e}")),
+            )])
         })?
         .iter()
         .map(|h| h.trim().to_lowercase())
@@ -79,40 +77,36 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<ImportRow>, ApiError> {
     for (i, h) in headers.iter().enumerate() {
         // A repeated column would silently lose one of its two cells in every row.
         if h.is_empty() {
-            errors.push(FieldError {
-                code: None,
-                row: Some(1),
-                field: format!("column {}", i + 1),
-                message: "has no name".into(),
-            });
+            errors.push(FieldError::new(
+                &format!("column {}", i + 1),
+                Some(1),
+                Rule::new("column_unnamed", "has no name"),
+            ));
             continue;
         }
         if headers[..i].contains(h) {
-            errors.push(FieldError {
-                code: None,
-                row: Some(1),
-                field: h.clone(),
-                message: "is named twice".into(),
-            });
+            errors.push(FieldError::new(
+                h,
+                Some(1),
+                Rule::new("column_repeated", "is named twice"),
+            ));
             continue;
         }
         if !COLUMNS.iter().any(|(name, _)| name == h) {
-            errors.push(FieldError {
-                code: None,
-                row: Some(1),
-                field: h.clone(),
-                message: "is not a column of the activity log".into(),
-            });
+            errors.push(FieldError::new(
+                h,
+                Some(1),
+                Rule::new("column_unknown", "is not a column of the activity log"),
+            ));
         }
     }
     for required in REQUIRED {
         if !headers.iter().any(|h| h == required) {
-            errors.push(FieldError {
-                code: None,
-                row: Some(1),
-                field: required.into(),
-                message: "column is missing".into(),
-            });
+            errors.push(FieldError::new(
+                required,
+                Some(1),
+                Rule::new("column_missing", "column is missing"),
+            ));
         }
     }
     if !errors.is_empty() {
@@ -131,12 +125,11 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<ImportRow>, ApiError> {
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                errors.push(FieldError {
-                    code: None,
-                    row: Some(line),
-                    field: "row".into(),
-                    message: format!("cannot be read: {e}"),
-                });
+                errors.push(FieldError::new(
+                    "row",
+                    Some(line),
+                    Rule::new("unreadable", format!("cannot be read: {e}")),
+                ));
                 continue;
             }
         };
@@ -152,16 +145,20 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<ImportRow>, ApiError> {
             continue; // the HXL hashtag row
         }
         if record.len() != headers.len() {
-            errors.push(FieldError {
-                code: None,
-                row: Some(line),
-                field: "row".into(),
-                message: format!(
-                    "has {} cells where the header has {}",
-                    record.len(),
-                    headers.len()
-                ),
-            });
+            errors.push(FieldError::new(
+                "row",
+                Some(line),
+                Rule::new(
+                    "cell_count",
+                    format!(
+                        "has {} cells where the header has {}",
+                        record.len(),
+                        headers.len()
+                    ),
+                )
+                .with("cells", record.len())
+                .with("columns", headers.len()),
+            ));
             continue;
         }
         // Cells this service exported carry an apostrophe before a leading formula character or
@@ -178,7 +175,10 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<ImportRow>, ApiError> {
             raw => match raw.replace([',', ' '], "").parse::<f64>() {
                 Ok(b) => Some(b),
                 Err(_) => {
-                    v.add("budget_usd", "must be a number of US dollars");
+                    v.add(
+                        "budget_usd",
+                        Rule::new("not_a_number", "must be a number of US dollars"),
+                    );
                     None
                 }
             },

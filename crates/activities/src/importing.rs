@@ -144,12 +144,7 @@ fn plan(
     for row in &rows {
         match agency_of(conn, user, row.agency.as_deref())? {
             Ok(agency) => targets.push(agency),
-            Err(message) => errors.push(FieldError {
-                code: None,
-                row: Some(row.line),
-                field: "agency".into(),
-                message,
-            }),
+            Err(message) => errors.push(FieldError::new("agency", Some(row.line), message)),
         }
     }
     if !errors.is_empty() {

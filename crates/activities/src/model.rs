@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use icat_common::vocab::schema::{
     ActivityStatus, CountryCode, Description, Name, SdgTarget, Theme, Title,
 };
-use icat_common::{ApiError, Violations, validate, vocab};
+use icat_common::{ApiError, Rule, Violations, validate, vocab};
 use icat_store::schema::activities;
 use serde::{Deserialize, Serialize};
 
@@ -183,9 +183,8 @@ pub struct Data {
     pub budget_usd: Option<i64>,
 }
 
-pub fn date(raw: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
-        .map_err(|_| "must be a date like 2026-11-28".into())
+pub fn date(raw: &str) -> Result<NaiveDate, Rule> {
+    validate::date(raw)
 }
 
 /// The years an activity may run in: year 0 or 9999 is a typing slip, not a plan, and would sit at
@@ -193,34 +192,44 @@ pub fn date(raw: &str) -> Result<NaiveDate, String> {
 pub const YEARS: std::ops::RangeInclusive<i32> = 1990..=2100;
 
 /// A date of an activity: a [`date`] within [`YEARS`].
-pub fn activity_date(raw: &str) -> Result<NaiveDate, String> {
+pub fn activity_date(raw: &str) -> Result<NaiveDate, Rule> {
     let day = date(raw)?;
     if YEARS.contains(&day.year()) {
         Ok(day)
     } else {
-        Err(format!(
-            "must be in the years {} to {}",
-            YEARS.start(),
-            YEARS.end()
-        ))
+        Err(Rule::new(
+            "out_of_range",
+            format!("must be in the years {} to {}", YEARS.start(), YEARS.end()),
+        )
+        .with("min", *YEARS.start())
+        .with("max", *YEARS.end()))
     }
 }
 
-pub fn status(raw: &str) -> Result<String, String> {
+pub fn status(raw: &str) -> Result<String, Rule> {
     let s = raw.trim().to_lowercase();
     if STATUSES.contains(&s.as_str()) {
         Ok(s)
     } else {
-        Err(format!("must be one of {}", STATUSES.join(", ")))
+        Err(Rule::not_allowed(
+            raw,
+            &STATUSES,
+            format!("must be one of {}", STATUSES.join(", ")),
+        ))
     }
 }
 
-pub fn budget(raw: f64) -> Result<i64, String> {
+pub fn budget(raw: f64) -> Result<i64, Rule> {
     if !raw.is_finite() || !(0.0..=1e12).contains(&raw) {
-        return Err("must be a number of US dollars from 0 to 1,000,000,000,000".into());
+        return Err(Rule::new(
+            "out_of_range",
+            "must be a number of US dollars from 0 to 1,000,000,000,000",
+        )
+        .with("min", 0)
+        .with("max", 1_000_000_000_000_i64));
     }
     if raw.fract() != 0.0 {
-        return Err("must be whole US dollars".into());
+        return Err(Rule::new("not_whole", "must be whole US dollars"));
     }
     // In range and whole: the conversion is exact.
     #[expect(
@@ -232,16 +241,22 @@ pub fn budget(raw: f64) -> Result<i64, String> {
 
 /// Partners and target groups: names, none holding the `;` that separates them in CSV files
 /// (a name with one would come back from an export and import as two).
-fn names(raw: &[String], max: usize) -> Result<Vec<String>, String> {
+fn names(raw: &[String], max: usize) -> Result<Vec<String>, Rule> {
     vocab::list(raw, max, |n| {
         if n.contains(';') {
-            return Err(format!(
-                "\"{n}\" must not contain ';', which separates names in CSV files"
-            ));
+            return Err(Rule::new(
+                "separator",
+                format!("\"{n}\" must not contain ';', which separates names in CSV files"),
+            )
+            .with("value", n)
+            .with("separator", ";"));
         }
         validate::text(n, 200)
     })
 }
+
+/// The fewest characters a title may have: "ab" names no work anyone could recognise.
+pub const TITLE_MIN: usize = 5;
 
 /// The raw fields of an activity, from a JSON body or a CSV row.
 pub struct Raw<'a> {
@@ -260,7 +275,16 @@ pub struct Raw<'a> {
 
 /// Parses an activity, collecting every field's complaint.
 pub fn parse(raw: &Raw<'_>, v: &mut Violations) -> Option<Data> {
-    let title = v.check("title", validate::text(raw.title, 300));
+    let title = v.check(
+        "title",
+        validate::text(raw.title, 300).and_then(|t| {
+            if t.chars().count() < TITLE_MIN {
+                Err(Rule::too_short(TITLE_MIN))
+            } else {
+                Ok(t)
+            }
+        }),
+    );
     let description = v.check("description", long_text(raw.description, 10_000));
     let countries = v.check(
         "countries",
@@ -281,7 +305,10 @@ pub fn parse(raw: &Raw<'_>, v: &mut Violations) -> Option<Data> {
     if let (Some(s), Some(e)) = (start, end)
         && e < s
     {
-        v.add("end_date", "must not be before start_date");
+        v.add(
+            "end_date",
+            Rule::new("before", "must not be before start_date").with("other", "start_date"),
+        );
     }
     let status = v.check("status", status(raw.status.unwrap_or("planned")));
     let budget_usd = match raw.budget_usd {
@@ -306,27 +333,27 @@ pub fn parse(raw: &Raw<'_>, v: &mut Violations) -> Option<Data> {
     })
 }
 
-fn non_empty(list: Result<Vec<String>, String>) -> Result<Vec<String>, String> {
+fn non_empty(list: Result<Vec<String>, Rule>) -> Result<Vec<String>, Rule> {
     match list {
-        Ok(l) if l.is_empty() => Err("must name at least one".into()),
+        Ok(l) if l.is_empty() => Err(Rule::new("required", "must name at least one")),
         other => other,
     }
 }
 
 /// Multi-line text: trimmed, bounded, no control characters but line breaks and tabs.
-fn long_text(raw: &str, max: usize) -> Result<String, String> {
+fn long_text(raw: &str, max: usize) -> Result<String, Rule> {
     let value = raw.trim();
     if value.is_empty() {
-        return Err("must not be empty".into());
+        return Err(Rule::required());
     }
     if value.chars().count() > max {
-        return Err(format!("must be at most {max} characters"));
+        return Err(Rule::too_long(max));
     }
     if value
         .chars()
         .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
     {
-        return Err("must not contain control characters".into());
+        return Err(validate::control_characters());
     }
     validate::readable(value)?;
     Ok(value.to_owned())

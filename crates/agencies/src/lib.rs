@@ -36,12 +36,16 @@ impl Kind {
         }
     }
 
-    pub fn parse(raw: &str) -> Result<Kind, String> {
+    pub fn parse(raw: &str) -> Result<Kind, icat_common::Rule> {
         match raw {
             "un_entity" => Ok(Kind::UnEntity),
             "intergovernmental" => Ok(Kind::Intergovernmental),
             "other" => Ok(Kind::Other),
-            _ => Err("must be one of un_entity, intergovernmental, other".into()),
+            _ => Err(icat_common::Rule::not_allowed(
+                raw,
+                &["un_entity", "intergovernmental", "other"],
+                "must be one of un_entity, intergovernmental, other",
+            )),
         }
     }
 }

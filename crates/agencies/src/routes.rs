@@ -106,8 +106,8 @@ pub struct CreateAgency {
     pub joined_on: Option<String>,
 }
 
-fn parse_date(raw: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| "must be a date like 2026-11-28".into())
+fn parse_date(raw: &str) -> Result<NaiveDate, icat_common::Rule> {
+    validate::date(raw)
 }
 
 /// Add an ICAT member (admin).

@@ -6,7 +6,7 @@
 
 use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
-use icat_common::ApiError;
+use icat_common::{ApiError, Rule};
 use std::cell::RefCell;
 use std::sync::{Arc, LazyLock, Mutex, mpsc};
 use std::time::Duration;
@@ -19,22 +19,9 @@ pub const MAX_LEN: usize = 128;
 /// 10^8 guesses: against our argon2id at a few dozen guesses a second per core, decades).
 const MIN_SCORE: zxcvbn::Score = zxcvbn::Score::Three;
 
-/// Why a new password was refused: a stable `code` for clients to word in their language, and
-/// the reason in English words (for `weak_password`, zxcvbn's own feedback).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Refusal {
-    pub code: &'static str,
-    pub message: String,
-}
-
-impl Refusal {
-    fn new(code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-        }
-    }
-}
+/// Why a new password was refused: a [`Rule`] with a stable `code` for clients to word in their
+/// language, and the reason in English words (for `weak_password`, zxcvbn's own feedback).
+pub type Refusal = Rule;
 
 /// Checks a new password against the rules: 12 to 128 characters, no composition rules, neither
 /// the user's e-mail address nor their name inside it, and a zxcvbn score of at least 3 (zxcvbn
@@ -43,16 +30,10 @@ impl Refusal {
 pub fn check_rules(password: &str, personal: &[&str]) -> Result<(), Refusal> {
     let len = password.chars().count();
     if len < MIN_LEN {
-        return Err(Refusal::new(
-            "too_short",
-            format!("must be at least {MIN_LEN} characters"),
-        ));
+        return Err(Rule::too_short(MIN_LEN));
     }
     if len > MAX_LEN {
-        return Err(Refusal::new(
-            "too_long",
-            format!("must be at most {MAX_LEN} characters"),
-        ));
+        return Err(Rule::too_long(MAX_LEN));
     }
     // The e-mail address and the name themselves, as written or without their separators
     // ("janedoe"), may not be inside the password. The local part of the address alone is often a

@@ -6,7 +6,7 @@ use crate::token::{digest, random_token};
 use crate::users::{self, UserRow};
 use diesel::prelude::*;
 use icat_audit::Actor;
-use icat_common::{ApiError, now};
+use icat_common::{ApiError, Rule, now};
 use icat_store::DbConn;
 use icat_store::schema::password_resets;
 
@@ -52,10 +52,12 @@ pub fn holder(conn: &mut DbConn, token: &str) -> Result<UserRow, ApiError> {
         .first(conn)
         .optional()?;
     let invalid = || {
-        ApiError::invalid_coded(
+        ApiError::invalid_field(
             "token",
-            "invalid_link",
-            "the link is not valid, was used already or has expired",
+            Rule::new(
+                "invalid_link",
+                "the link is not valid, was used already or has expired",
+            ),
         )
     };
     let user = users::get(conn, &user_id.ok_or_else(invalid)?).map_err(|_| invalid())?;
@@ -83,10 +85,9 @@ pub fn complete(
         .set(password_resets::used_at.eq(now()))
         .execute(conn)?;
         if spent != 1 {
-            return Err(ApiError::invalid_coded(
+            return Err(ApiError::invalid_field(
                 "token",
-                "invalid_link",
-                "the link was used already",
+                Rule::new("invalid_link", "the link was used already"),
             ));
         }
         let actor = Actor {

@@ -10,7 +10,7 @@ use icat_audit::{NewEvent, Outcome};
 use icat_common::validate::{self, Email, double_option};
 use icat_common::vocab::schema::{EmailAddress, Name, Password};
 use icat_common::web::{Problem, created, require_if_match, with_etag};
-use icat_common::{ApiError, Page, PageParams, Violations};
+use icat_common::{ApiError, Page, PageParams, Rule, Violations};
 use icat_store::Db;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -326,7 +326,7 @@ async fn change_password(
         ));
     }
     password::check_rules(&new_password, &[&row.email, &row.name])
-        .map_err(|r| ApiError::invalid_coded("new_password", r.code, r.message))?;
+        .map_err(|r| ApiError::invalid_field("new_password", r))?;
     let hash = config.hasher.hash(new_password).await?;
     db.run(move |conn| {
         users::set_password(conn, &user.actor(), &user.id, &hash, Some(&user.session_id))
@@ -400,12 +400,16 @@ pub struct CreateUser {
     pub password: String,
 }
 
-fn parse_role(raw: &str) -> Result<Role, String> {
+fn parse_role(raw: &str) -> Result<Role, Rule> {
     match raw {
         "admin" => Ok(Role::Admin),
         "editor" => Ok(Role::Editor),
         "viewer" => Ok(Role::Viewer),
-        _ => Err("must be one of admin, editor, viewer".into()),
+        _ => Err(Rule::not_allowed(
+            raw,
+            &["admin", "editor", "viewer"],
+            "must be one of admin, editor, viewer",
+        )),
     }
 }
 
@@ -440,7 +444,7 @@ async fn create_user(
         .chain([body.name.as_str()])
         .collect();
     if let Err(refused) = password::check_rules(&body.password, &personal) {
-        v.add_coded("password", refused.code, refused.message);
+        v.add("password", refused);
     }
     v.into_result()?;
     let (Some(email), Some(name), Some(role)) = (email, name, role) else {

@@ -207,11 +207,11 @@ fn check_agency(conn: &mut DbConn, role: Role, agency_id: Option<&str>) -> Resul
     match agency_id {
         None if role != Role::Admin => Err(ApiError::invalid_field(
             "agency_id",
-            "editors and viewers must belong to an agency",
+            icat_common::Rule::new("required", "editors and viewers must belong to an agency"),
         )),
         Some(agency) if !agency_exists(conn, agency)? => Err(ApiError::invalid_field(
             "agency_id",
-            "no agency has this id",
+            icat_common::Rule::new("not_found", "no agency has this id"),
         )),
         _ => Ok(()),
     }

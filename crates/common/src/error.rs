@@ -74,12 +74,107 @@ pub struct FieldError {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub row: Option<usize>,
     pub field: String,
-    /// Which rule the value broke, for rules with a code of their own (so far the password
-    /// rules: `too_short`, `too_long`, `contains_personal_info`, `weak_password`); clients word
-    /// it in their language, `message` says it in English.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
+    /// The rule the value broke, stable for clients to word in their language with `params`
+    /// (`message` says it in English): `required`, `too_short` (`min`), `too_long` (`max`),
+    /// `too_many` (`max`), `control_characters`, `no_letters`, `not_a_date` (`example`),
+    /// `out_of_range` (`min`, `max`), `before` (`other`: the field it must not precede),
+    /// `not_allowed` (`value`, `allowed`), `not_whole`, `not_a_number`, `separator` (`value`,
+    /// `separator`), `not_an_email`, `not_a_web_address`, `not_a_phone`, `not_a_country`
+    /// (`value`), `not_a_language` (`value`), `not_found`, the password rules
+    /// (`contains_personal_info`, `weak_password`, with zxcvbn's advice in `message`),
+    /// `invalid_link`; for CSV files `not_utf8`, `unreadable`, `column_unnamed`,
+    /// `column_repeated`, `column_unknown`, `column_missing`, `cell_count` (`cells`, `columns`);
+    /// and `invalid` for the few rules without a code of their own (the message says why).
+    #[schema(example = "too_long")]
+    pub code: String,
+    /// What the wording needs: `{"max": 300}` for `too_long`, `{"other": "start_date"}` for
+    /// `before`, `{"value": "XX"}` for `not_allowed`.
+    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
+    #[schema(value_type = Object)]
+    pub params: serde_json::Map<String, serde_json::Value>,
     pub message: String,
+}
+
+/// A broken validation rule: a stable code, the values its wording needs, and the English message
+/// (the codes are listed on [`FieldError::code`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rule {
+    pub code: &'static str,
+    pub params: serde_json::Map<String, serde_json::Value>,
+    pub message: String,
+}
+
+impl Rule {
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            params: serde_json::Map::new(),
+            message: message.into(),
+        }
+    }
+    /// The rule with one more parameter for its wording.
+    #[must_use]
+    pub fn with(mut self, name: &str, value: impl Into<serde_json::Value>) -> Self {
+        self.params.insert(name.to_owned(), value.into());
+        self
+    }
+    pub fn required() -> Self {
+        Self::new("required", "must not be empty")
+    }
+    pub fn too_long(max: usize) -> Self {
+        Self::new("too_long", format!("must be at most {max} characters")).with("max", max)
+    }
+    pub fn too_short(min: usize) -> Self {
+        Self::new("too_short", format!("must be at least {min} characters")).with("min", min)
+    }
+    /// A value outside a closed list: `value` as given, `allowed` the list.
+    pub fn not_allowed(value: &str, allowed: &[&str], message: impl Into<String>) -> Self {
+        Self::new("not_allowed", message)
+            .with("value", value)
+            .with("allowed", allowed.to_vec())
+    }
+    fn at(self, field: &str, row: Option<usize>) -> FieldError {
+        FieldError {
+            row,
+            field: field.to_owned(),
+            code: self.code.to_owned(),
+            params: self.params,
+            message: self.message,
+        }
+    }
+}
+
+/// A rule without a code of its own: the English message is all there is.
+impl From<String> for Rule {
+    fn from(message: String) -> Self {
+        Self::new("invalid", message)
+    }
+}
+
+impl From<&str> for Rule {
+    fn from(message: &str) -> Self {
+        Self::new("invalid", message)
+    }
+}
+
+/// Where a rule's words are all there is (a bad query parameter is a 400 with a sentence).
+impl From<Rule> for String {
+    fn from(rule: Rule) -> Self {
+        rule.message
+    }
+}
+
+impl std::fmt::Display for Rule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl FieldError {
+    /// A field's (or a file row's) broken rule.
+    pub fn new(field: &str, row: Option<usize>, rule: impl Into<Rule>) -> Self {
+        rule.into().at(field, row)
+    }
 }
 
 /// A failure the client sees, with everything needed to render it as problem details.
@@ -160,23 +255,9 @@ impl ApiError {
             ..Self::new(ErrorCode::ValidationFailed, 422, detail)
         }
     }
-    /// A single-field rule violation with the rule's code (422).
-    pub fn invalid_coded(field: &str, code: &str, message: impl Into<String>) -> Self {
-        Self::invalid(vec![FieldError {
-            row: None,
-            field: field.to_owned(),
-            code: Some(code.to_owned()),
-            message: message.into(),
-        }])
-    }
     /// A single-field rule violation (422).
-    pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
-        Self::invalid(vec![FieldError {
-            code: None,
-            row: None,
-            field: field.to_owned(),
-            message: message.into(),
-        }])
+    pub fn invalid_field(field: &str, rule: impl Into<Rule>) -> Self {
+        Self::invalid(vec![FieldError::new(field, None, rule)])
     }
     pub fn rate_limited(retry_after: u64) -> Self {
         Self {
@@ -243,29 +324,15 @@ impl Violations {
     pub fn new() -> Self {
         Self::default()
     }
-    pub fn add(&mut self, field: &str, message: impl Into<String>) {
-        self.0.push(FieldError {
-            code: None,
-            row: None,
-            field: field.to_owned(),
-            message: message.into(),
-        });
-    }
-    /// Records a field's error with the code of the rule it broke.
-    pub fn add_coded(&mut self, field: &str, code: &str, message: impl Into<String>) {
-        self.0.push(FieldError {
-            row: None,
-            field: field.to_owned(),
-            code: Some(code.to_owned()),
-            message: message.into(),
-        });
+    pub fn add(&mut self, field: &str, rule: impl Into<Rule>) {
+        self.0.push(FieldError::new(field, None, rule));
     }
     /// Keeps the value of a field check, or records its error.
-    pub fn check<T>(&mut self, field: &str, result: Result<T, String>) -> Option<T> {
+    pub fn check<T, E: Into<Rule>>(&mut self, field: &str, result: Result<T, E>) -> Option<T> {
         match result {
             Ok(v) => Some(v),
-            Err(message) => {
-                self.add(field, message);
+            Err(rule) => {
+                self.add(field, rule);
                 None
             }
         }

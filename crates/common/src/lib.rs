@@ -12,7 +12,7 @@ pub mod vocab;
 #[cfg(feature = "web")]
 pub mod web;
 
-pub use error::{ApiError, ErrorCode, FieldError, Violations};
+pub use error::{ApiError, ErrorCode, FieldError, Rule, Violations};
 pub use page::{MAX_PER_PAGE, Page, PageParams, all_pages};
 
 /// A value as the JSON text a column stores. Serialising the workspace's own types fails only on a

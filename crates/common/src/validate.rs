@@ -1,6 +1,7 @@
 //! Parse, don't validate: request values become these types at the edge, and the rest of the code
 //! cannot hold an invalid one.
 
+use crate::Rule;
 use serde::{Deserialize, Deserializer};
 
 /// An e-mail address, trimmed and lower-cased (addresses are unique case-insensitively).
@@ -8,13 +9,19 @@ use serde::{Deserialize, Deserializer};
 pub struct Email(String);
 
 impl Email {
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub fn parse(raw: &str) -> Result<Self, Rule> {
+        let bad = || {
+            Rule::new(
+                "not_an_email",
+                "must be an e-mail address like name@example.org",
+            )
+        };
         let email = raw.trim().to_lowercase();
         if email.len() > 254 {
-            return Err("must be at most 254 characters".into());
+            return Err(Rule::too_long(254));
         }
         let Some((local, domain)) = email.split_once('@') else {
-            return Err("must be an e-mail address like name@example.org".into());
+            return Err(bad());
         };
         let domain_ok = domain.contains('.')
             && !domain.starts_with('.')
@@ -29,7 +36,7 @@ impl Email {
                 .chars()
                 .any(|c| c.is_whitespace() || c.is_control() || c == '@' || c == '"');
         if !(domain_ok && local_ok) {
-            return Err("must be an e-mail address like name@example.org".into());
+            return Err(bad());
         }
         Ok(Self(email))
     }
@@ -44,43 +51,63 @@ impl Email {
 }
 
 /// A required, trimmed, single-line text of bounded length, with something to read in it.
-pub fn text(raw: &str, max: usize) -> Result<String, String> {
+pub fn text(raw: &str, max: usize) -> Result<String, Rule> {
     let value = raw.trim();
     if value.is_empty() {
-        return Err("must not be empty".into());
+        return Err(Rule::required());
     }
     if value.chars().count() > max {
-        return Err(format!("must be at most {max} characters"));
+        return Err(Rule::too_long(max));
     }
     if value.chars().any(char::is_control) {
-        return Err("must not contain control characters".into());
+        return Err(control_characters());
     }
     readable(value)?;
     Ok(value.to_owned())
 }
 
+/// A calendar day written `YYYY-MM-DD`.
+pub fn date(raw: &str) -> Result<chrono::NaiveDate, Rule> {
+    chrono::NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| {
+        Rule::new("not_a_date", "must be a date like 2026-11-28").with("example", "2026-11-28")
+    })
+}
+
+/// The rule against control characters in a text.
+pub fn control_characters() -> Rule {
+    Rule::new("control_characters", "must not contain control characters")
+}
+
 /// Refuses a text with no letter or digit: one of zero-width or other invisible characters
 /// alone (U+200B, U+2060) passes every other check and shows blank.
-pub fn readable(value: &str) -> Result<(), String> {
+pub fn readable(value: &str) -> Result<(), Rule> {
     if value.chars().any(char::is_alphanumeric) {
         Ok(())
     } else {
-        Err("must contain letters or digits".into())
+        Err(Rule::new("no_letters", "must contain letters or digits"))
     }
 }
 
 /// An http(s) address of bounded length, for agency websites: it must parse as a URL (RFC 3986,
 /// as browsers read it) with a host name or address, and carry no credentials.
-pub fn web_address(raw: &str) -> Result<String, String> {
-    const BAD: &str = "must be a web address like https://www.example.org";
+pub fn web_address(raw: &str) -> Result<String, Rule> {
+    let bad = || {
+        Rule::new(
+            "not_a_web_address",
+            "must be a web address like https://www.example.org",
+        )
+    };
     let value = raw.trim();
     if !(value.starts_with("https://") || value.starts_with("http://")) {
-        return Err("must start with https:// or http://".into());
+        return Err(Rule::new(
+            "not_a_web_address",
+            "must start with https:// or http://",
+        ));
     }
     if value.len() > 2048 || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(BAD.into());
+        return Err(bad());
     }
-    let url = url::Url::parse(value).map_err(|_| BAD.to_owned())?;
+    let url = url::Url::parse(value).map_err(|_| bad())?;
     let host_ok = match url.host() {
         Some(url::Host::Domain(d)) => {
             !d.is_empty()
@@ -91,7 +118,7 @@ pub fn web_address(raw: &str) -> Result<String, String> {
         None => false,
     };
     if !host_ok || !url.username().is_empty() || url.password().is_some() {
-        return Err(BAD.into());
+        return Err(bad());
     }
     Ok(value.to_owned())
 }

@@ -1,6 +1,8 @@
 //! The controlled vocabularies of the workspace: ISO 3166-1 alpha-2 country codes, the Global Plan of
 //! Action's pillars (themes) and the SDG targets on trafficking.
 
+use crate::Rule;
+
 /// Every officially assigned ISO 3166-1 alpha-2 code (249 of them).
 const COUNTRIES: &str = "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO \
 BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH \
@@ -29,44 +31,53 @@ pub fn countries() -> impl Iterator<Item = &'static str> {
 }
 
 /// A country code as stored: two upper-case letters that ISO 3166-1 assigns. Lower case is accepted.
-pub fn country(raw: &str) -> Result<String, String> {
+pub fn country(raw: &str) -> Result<String, Rule> {
     let code = raw.trim().to_ascii_uppercase();
     if code.len() == 2 && countries().any(|c| c == code) {
         Ok(code)
     } else {
-        Err(format!("{raw:?} is not an ISO 3166-1 alpha-2 country code"))
+        Err(Rule::new(
+            "not_a_country",
+            format!("{raw:?} is not an ISO 3166-1 alpha-2 country code"),
+        )
+        .with("value", raw))
     }
 }
 
-pub fn theme(raw: &str) -> Result<String, String> {
+pub fn theme(raw: &str) -> Result<String, Rule> {
     let theme = raw.trim().to_ascii_lowercase();
     if THEMES.contains(&theme.as_str()) {
         Ok(theme)
     } else {
-        Err(format!(
-            "{raw:?} is not a theme; use one of {}",
-            THEMES.join(", ")
+        Err(Rule::not_allowed(
+            raw,
+            &THEMES,
+            format!("{raw:?} is not a theme; use one of {}", THEMES.join(", ")),
         ))
     }
 }
 
-pub fn sdg_target(raw: &str) -> Result<String, String> {
+pub fn sdg_target(raw: &str) -> Result<String, Rule> {
     let target = raw.trim();
     if SDG_TARGETS.contains(&target) {
         Ok(target.to_owned())
     } else {
-        Err(format!(
-            "{raw:?} is not an SDG target here; use one of {}",
-            SDG_TARGETS.join(", ")
+        Err(Rule::not_allowed(
+            raw,
+            &SDG_TARGETS,
+            format!(
+                "{raw:?} is not an SDG target here; use one of {}",
+                SDG_TARGETS.join(", ")
+            ),
         ))
     }
 }
 
 /// A language as an ISO 639-1 code (`en`, `fr`, `ar`) or a short BCP 47 tag (`pt-BR`).
-pub fn language(raw: &str) -> Result<String, String> {
+pub fn language(raw: &str) -> Result<String, Rule> {
     let tag = raw.trim();
     if tag.len() > 20 {
-        return Err(format!("{raw:?} is too long for a language code"));
+        return Err(Rule::too_long(20));
     }
     let mut parts = tag.split('-');
     let primary = parts.next().unwrap_or_default();
@@ -78,9 +89,11 @@ pub fn language(raw: &str) -> Result<String, String> {
     {
         Ok(tag.to_owned())
     } else {
-        Err(format!(
-            "{raw:?} is not a language code like en, fr or pt-BR"
-        ))
+        Err(Rule::new(
+            "not_a_language",
+            format!("{raw:?} is not a language code like en, fr or pt-BR"),
+        )
+        .with("value", raw))
     }
 }
 
@@ -88,10 +101,12 @@ pub fn language(raw: &str) -> Result<String, String> {
 pub fn list(
     raw: &[String],
     max: usize,
-    parse: impl Fn(&str) -> Result<String, String>,
-) -> Result<Vec<String>, String> {
+    parse: impl Fn(&str) -> Result<String, Rule>,
+) -> Result<Vec<String>, Rule> {
     if raw.len() > max {
-        return Err(format!("must have at most {max} entries"));
+        return Err(
+            Rule::new("too_many", format!("must have at most {max} entries")).with("max", max),
+        );
     }
     let mut out: Vec<String> = Vec::with_capacity(raw.len());
     for item in raw {

@@ -40,11 +40,15 @@ impl FpRole {
         }
     }
 
-    pub fn parse(raw: &str) -> Result<FpRole, String> {
+    pub fn parse(raw: &str) -> Result<FpRole, icat_common::Rule> {
         match raw {
             "primary" => Ok(FpRole::Primary),
             "alternate" => Ok(FpRole::Alternate),
-            _ => Err("must be primary or alternate".into()),
+            _ => Err(icat_common::Rule::not_allowed(
+                raw,
+                &["primary", "alternate"],
+                "must be primary or alternate",
+            )),
         }
     }
 }

@@ -8,7 +8,7 @@ use icat_auth::AuthUser;
 use icat_common::validate::{self, Email, double_option};
 use icat_common::vocab::schema::{CountryCode, EmailAddress, Language, Name, Phone, Theme};
 use icat_common::web::{Problem, created, require_if_match, with_etag};
-use icat_common::{ApiError, Page, PageParams, Violations, vocab};
+use icat_common::{ApiError, Page, PageParams, Rule, Violations, vocab};
 use icat_store::Db;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -167,7 +167,7 @@ pub struct Designation {
     pub valid_from: Option<String>,
 }
 
-fn phone(raw: &str) -> Result<String, String> {
+fn phone(raw: &str) -> Result<String, Rule> {
     let value = raw.trim();
     let digits = value.chars().filter(char::is_ascii_digit).count();
     let allowed = value
@@ -176,12 +176,15 @@ fn phone(raw: &str) -> Result<String, String> {
     if allowed && (5..=20).contains(&digits) && value.len() <= 40 {
         Ok(value.to_owned())
     } else {
-        Err("must be a telephone number like +43 1 26060 0".into())
+        Err(Rule::new(
+            "not_a_phone",
+            "must be a telephone number like +43 1 26060 0",
+        ))
     }
 }
 
-fn date(raw: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| "must be a date like 2026-11-28".into())
+fn date(raw: &str) -> Result<NaiveDate, Rule> {
+    validate::date(raw)
 }
 
 /// Designate a focal point of an agency (admin, or an editor of that agency).

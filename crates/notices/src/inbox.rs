@@ -197,7 +197,10 @@ pub fn settings(conn: &mut DbConn, user_id: &str) -> Result<Settings, ApiError> 
 
 pub fn save_settings(conn: &mut DbConn, user_id: &str, s: &Settings) -> Result<(), ApiError> {
     if !crate::LANGUAGES.contains(&s.language.as_str()) {
-        return Err(ApiError::invalid_field("language", "must be en, fr or es"));
+        return Err(ApiError::invalid_field(
+            "language",
+            icat_common::Rule::not_allowed(&s.language, &crate::LANGUAGES, "must be en, fr or es"),
+        ));
     }
     let values = (
         notice_settings::email.eq(s.email.as_str()),

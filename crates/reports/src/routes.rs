@@ -93,12 +93,12 @@ async fn duplicates(
         country: q
             .country
             .as_deref()
-            .map(|c| vocab::country(c).map_err(bad))
+            .map(|c| vocab::country(c).map_err(|r| bad(r.into())))
             .transpose()?,
         theme: q
             .theme
             .as_deref()
-            .map(|t| vocab::theme(t).map_err(bad))
+            .map(|t| vocab::theme(t).map_err(|r| bad(r.into())))
             .transpose()?,
         agency: q.agency.filter(|a| !a.trim().is_empty()),
         min_score,
@@ -328,7 +328,7 @@ async fn summary(
     q: web::Query<SummaryQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let csv = wants_csv(q.format.as_deref())?;
-    let bad = |field: &str, m: String| ApiError::bad_request(format!("{field} {m}"));
+    let bad = |field: &str, m: icat_common::Rule| ApiError::bad_request(format!("{field} {m}"));
     let from = q
         .from
         .as_deref()
@@ -341,7 +341,10 @@ async fn summary(
     if let (Some(f), Some(t)) = (from, to)
         && t < f
     {
-        return Err(ApiError::invalid_field("to", "must not be before from"));
+        return Err(ApiError::invalid_field(
+            "to",
+            icat_common::Rule::new("before", "must not be before from").with("other", "from"),
+        ));
     }
     // The four dimensions are independent reads: side by side, a person waits for the slowest.
     let counts = futures_util::future::try_join_all(
@@ -424,7 +427,7 @@ async fn place_filter(
     q: PlaceQuery,
 ) -> Result<(crate::countries::Filter, bool), ApiError> {
     let csv = wants_csv(q.format.as_deref())?;
-    let bad = |field: &str, m: String| ApiError::bad_request(format!("{field} {m}"));
+    let bad = |field: &str, m: icat_common::Rule| ApiError::bad_request(format!("{field} {m}"));
     let day = |field: &str, raw: &Option<String>| {
         raw.as_deref()
             .map(|d| icat_activities::model::date(d).map_err(|m| bad(field, m)))
@@ -433,7 +436,10 @@ async fn place_filter(
     let from = day("from", &q.from)?.unwrap_or_else(|| icat_common::now().date());
     let to = day("to", &q.to)?.unwrap_or(from);
     if to < from {
-        return Err(ApiError::invalid_field("to", "must not be before from"));
+        return Err(ApiError::invalid_field(
+            "to",
+            icat_common::Rule::new("before", "must not be before from").with("other", "from"),
+        ));
     }
     let theme = q
         .theme

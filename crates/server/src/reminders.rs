@@ -8,7 +8,7 @@ use actix_web::{HttpResponse, post, web};
 use icat_audit::NewEvent;
 use icat_auth::AuthUser;
 use icat_common::web::Problem;
-use icat_common::{ApiError, Violations};
+use icat_common::{ApiError, Rule, Violations};
 use icat_notices::events::Reason;
 use icat_store::Db;
 use serde::{Deserialize, Serialize};
@@ -68,10 +68,13 @@ async fn remind(
     let note = note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
     let mut v = Violations::new();
     if note.as_ref().is_some_and(|n| n.chars().count() > 2000) {
-        v.add("note", "must be at most 2000 characters");
+        v.add("note", Rule::too_long(2000));
     }
     if agencies.as_ref().is_some_and(|a| a.len() > 200) {
-        v.add("agencies", "must name at most 200 members");
+        v.add(
+            "agencies",
+            Rule::new("too_many", "must name at most 200 members").with("max", 200),
+        );
     }
     v.into_result()?;
     let actor = user.actor();

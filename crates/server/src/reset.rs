@@ -16,7 +16,7 @@ use icat_auth::{AuthConfig, AuthUser, password, reset, users};
 use icat_common::validate::Email;
 use icat_common::vocab::schema::EmailAddress;
 use icat_common::web::Problem;
-use icat_common::{ApiError, Violations};
+use icat_common::{ApiError, Rule, Violations};
 use icat_store::Db;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -210,13 +210,13 @@ async fn confirm_reset(
     } = body.into_inner();
     let mut v = Violations::new();
     if token.is_empty() || token.len() > 200 {
-        v.add_coded("token", "invalid_link", "the link is not valid");
+        v.add("token", Rule::new("invalid_link", "the link is not valid"));
     }
     v.into_result()?;
     let probe = token.clone();
     let user = db.run(move |conn| reset::holder(conn, &probe)).await?;
     password::check_rules(&new_password, &[&user.email, &user.name])
-        .map_err(|r| ApiError::invalid_coded("new_password", r.code, r.message))?;
+        .map_err(|r| ApiError::invalid_field("new_password", r))?;
     let hash = config.hasher.hash(new_password).await?;
     let request_id = icat_auth::request_id(&req);
     db.run(move |conn| reset::complete(conn, &token, &hash, request_id))

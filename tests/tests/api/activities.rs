@@ -282,7 +282,7 @@ async fn the_role_matrix_of_activity_writes(app: &TestApp) {
     let unodc = app.agency_id("UNODC").await;
     let created = record(app, &own, &judges()).await;
     let path = format!("/api/v1/activities/{}", id(&created));
-    let csv = "title,description,countries,themes,start_date,end_date\nA,B,NG,prevention,2026-01-01,2026-02-01\n";
+    let csv = "title,description,countries,themes,start_date,end_date\nTitle A,B,NG,prevention,2026-01-01,2026-02-01\n";
     for (who, session) in [("other editor", &other), ("viewer", &viewer)] {
         let before = app.activity_count(&admin).await;
         let mut for_unodc = near_copy();
@@ -886,7 +886,7 @@ async fn csv_import_is_atomic_and_skips_repeats(app: &TestApp) {
 
     let r = import_csv(app, &editor, "title,colour\nx,red\n", "").await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let other = "agency,title,description,countries,themes,start_date,end_date\nILO,X,Y,NG,prevention,2026-01-01,2026-02-01\n";
+    let other = "agency,title,description,countries,themes,start_date,end_date\nILO,Border training,Y,NG,prevention,2026-01-01,2026-02-01\n";
     assert_eq!(
         import_csv(app, &editor, other, "").await.status,
         StatusCode::FORBIDDEN
@@ -894,7 +894,7 @@ async fn csv_import_is_atomic_and_skips_repeats(app: &TestApp) {
     let admin = app.admin().await;
     let r = import_csv(app, &admin, other, "").await;
     assert_eq!(r.body["created"], 1, "{}", r.text);
-    let r = import_csv(app, &admin, "title,description,countries,themes,start_date,end_date\nX,Y,NG,prevention,2026-01-01,2026-02-01\n", "").await;
+    let r = import_csv(app, &admin, "title,description,countries,themes,start_date,end_date\nTitle X,Y,NG,prevention,2026-01-01,2026-02-01\n", "").await;
     assert_eq!(
         r.status,
         StatusCode::UNPROCESSABLE_ENTITY,

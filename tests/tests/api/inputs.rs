@@ -1,6 +1,7 @@
 //! Input that used to pass and lose or change data: text with nothing readable in it, list
 //! items holding the CSV list separator, CSV files with repeated or nameless columns, and
-//! request bodies under a content coding; and HEAD, which monitors probe with.
+//! request bodies under a content coding; and HEAD, which monitors probe with. Every refusal names
+//! its rule by a stable code with the values a client needs to word it in its own language.
 
 use icat_tests::{Reply, Session, TestApp, on_both_backends};
 use reqwest::{Method, StatusCode};
@@ -12,6 +13,7 @@ on_both_backends!(
     coded_request_bodies_get_415_on_every_route_with_a_body,
     head_answers_as_get_without_the_body_on_every_get_route,
     values_starting_with_an_apostrophe_survive_export_and_import,
+    every_broken_rule_comes_back_at_once_with_its_code_and_parameters,
 );
 
 fn activity(title: &str, description: &str, partners: &[&str]) -> Value {
@@ -247,4 +249,101 @@ async fn values_starting_with_an_apostrophe_survive_export_and_import(app: &Test
     assert_eq!(got["title"], values[0], "{}", mine.text);
     assert_eq!(got["description"], values[1], "{}", mine.text);
     assert_eq!(got["partners"], json!([values[2]]), "{}", mine.text);
+}
+
+/// What a form in French or Spanish needs: every field's complaint in one answer, each with the
+/// code of its rule and that rule's parameters (the English `message` is for people reading JSON).
+async fn every_broken_rule_comes_back_at_once_with_its_code_and_parameters(app: &TestApp) {
+    let editor = app.user("editor", Some("UNODC")).await;
+    let body = json!({"title": "ab", "description": "   ", "countries": [], "themes": ["rescue"],
+                      "sdg_targets": ["8.7"], "partners": ["A; B"], "start_date": "2027-05-01",
+                      "end_date": "2027-04-01", "status": "paused", "budget_usd": 10.5});
+    let r = app.post("/api/v1/activities", &editor.access, &body).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    let got: Vec<(String, String, Value)> = r.body["errors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| {
+            assert!(e["message"].as_str().is_some_and(|m| !m.is_empty()), "{e}");
+            (
+                e["field"].as_str().unwrap_or_default().to_owned(),
+                e["code"].as_str().unwrap_or_default().to_owned(),
+                e.get("params").cloned().unwrap_or(json!({})),
+            )
+        })
+        .collect();
+    let want = [
+        ("title", "too_short", json!({"min": 5})),
+        ("description", "required", json!({})),
+        ("countries", "required", json!({})),
+        (
+            "themes",
+            "not_allowed",
+            json!({"value": "rescue", "allowed": ["prevention", "protection", "prosecution", "partnerships"]}),
+        ),
+        ("partners", "separator", json!({"value": "A; B", "separator": ";"})),
+        ("end_date", "before", json!({"other": "start_date"})),
+        (
+            "status",
+            "not_allowed",
+            json!({"value": "paused", "allowed": ["planned", "ongoing", "completed", "cancelled"]}),
+        ),
+        ("budget_usd", "not_whole", json!({})),
+    ]
+    .map(|(f, c, p)| (f.to_owned(), c.to_owned(), p));
+    assert_eq!(got, want, "{}", r.text);
+    // Lengths and dates name their bounds; a title of five characters is enough.
+    let mut body = activity(&"t".repeat(301), "Workshops for judges", &[]);
+    body["start_date"] = json!("0999-01-01");
+    body["end_date"] = json!("2027-02-30");
+    let r = app.post("/api/v1/activities", &editor.access, &body).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    let errors = &r.body["errors"];
+    assert_eq!(errors[0]["code"], "too_long", "{}", r.text);
+    assert_eq!(errors[0]["params"], json!({"max": 300}));
+    assert_eq!(errors[1]["code"], "out_of_range", "{}", r.text);
+    assert_eq!(errors[1]["params"], json!({"min": 1990, "max": 2100}));
+    assert_eq!(errors[2]["code"], "not_a_date", "{}", r.text);
+    assert_eq!(app.activity_count(&editor).await, 0, "nothing saved");
+    let r = app
+        .post(
+            "/api/v1/activities",
+            &editor.access,
+            &activity("Fiver", "Workshops for judges", &[]),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    // The other forms follow suit: a focal point's e-mail address and telephone.
+    let admin = app.admin().await;
+    let unodc = app.agency_id("UNODC").await;
+    let r = app
+        .post(
+            &format!("/api/v1/agencies/{unodc}/focal-points"),
+            &admin.access,
+            &json!({"name": "Ana Diaz", "email": "ana", "phone": "call me", "role": "chief"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    let codes: Vec<(&str, &str)> = r.body["errors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| {
+            (
+                e["field"].as_str().unwrap_or(""),
+                e["code"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            ("role", "not_allowed"),
+            ("email", "not_an_email"),
+            ("phone", "not_a_phone")
+        ],
+        "{}",
+        r.text
+    );
 }

@@ -5,7 +5,7 @@ import { get, post, patch, del, request, query, download, session } from '../api
 import { t } from '../i18n.js';
 import {
   h, add, fill, field, chipsField, checkGroup, problemSlot, showProblem, clearProblem, problemBox, notify, go,
-  pager, table, countryOptions, splitList, fmtDate, fmtCountries, fmtPercent, levelBadge, chance, debounce, confirmDialog,
+  pager, table, countryOptions, splitList, fmtDate, fmtCountries, fmtPercent, levelBadge, chance, debounce, confirmDialog, ruleText,
 } from '../ui.js';
 import { ctx, canWrite, isAdmin, myAgency, agencyOptions, agencyById, primaryOf } from '../context.js';
 
@@ -140,7 +140,7 @@ export async function activityForm(view, { id }) {
   }
   const a = activity || {};
   const f = {
-    title: field('title', t('title'), { required: true, value: a.title, attrs: { maxlength: 300 } }),
+    title: field('title', t('title'), { required: true, value: a.title, attrs: { minlength: 5, maxlength: 300 } }),
     description: field('description', t('description'), { kind: 'textarea', value: a.description }),
     countries: chipsField('countries', t('countries'), countryOptions(ctx.vocab.countries), a.countries || []),
     themes: checkGroup('themes', t('themes'), themeOptions(), a.themes || []),
@@ -329,7 +329,7 @@ export async function activityImport(view) {
       showProblem(form, err);
       if (err.errors.length) {
         outcome.append(table(t('import_errors'), [
-          [t('row'), (e) => e.row ?? '—'], [t('field'), (e) => e.field || '—'], [t('message'), (e) => e.message]], err.errors));
+          [t('row'), (e) => e.row ?? '—'], [t('field'), (e) => e.field || '—'], [t('message'), (e) => ruleText(null, e)]], err.errors));
       }
     }
   };

@@ -8,7 +8,7 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use icat_auth::AuthUser;
 use icat_common::vocab::schema::{ActivityStatus, CountryCode, SdgTarget, Theme};
 use icat_common::web::{Problem, require_if_match, with_etag};
-use icat_common::{ApiError, ErrorCode, Page, PageParams, Violations, vocab};
+use icat_common::{ApiError, ErrorCode, Page, PageParams, Rule, Violations, vocab};
 use icat_store::Db;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -171,7 +171,12 @@ pub(super) async fn check(
         .agency_id
         .clone()
         .or_else(|| user.agency_id.clone())
-        .ok_or_else(|| ApiError::invalid_field("agency_id", "admins must name the agency"))?;
+        .ok_or_else(|| {
+            ApiError::invalid_field(
+                "agency_id",
+                Rule::new("required", "admins must name the agency"),
+            )
+        })?;
     let mut v = Violations::new();
     let data = body.parse(&mut v);
     v.into_result()?;
@@ -227,28 +232,28 @@ pub struct ListQuery {
 }
 
 pub(super) fn filter(q: &ListQuery) -> Result<query::Filter, ApiError> {
-    let bad = ApiError::bad_request;
+    let bad = |why: String| ApiError::bad_request(why);
     Ok(query::Filter {
         agency: q.agency.clone().filter(|a| !a.trim().is_empty()),
         country: q
             .country
             .as_deref()
-            .map(|c| vocab::country(c).map_err(bad))
+            .map(|c| vocab::country(c).map_err(|r| bad(r.into())))
             .transpose()?,
         theme: q
             .theme
             .as_deref()
-            .map(|t| vocab::theme(t).map_err(bad))
+            .map(|t| vocab::theme(t).map_err(|r| bad(r.into())))
             .transpose()?,
         sdg: q
             .sdg
             .as_deref()
-            .map(|s| vocab::sdg_target(s).map_err(bad))
+            .map(|s| vocab::sdg_target(s).map_err(|r| bad(r.into())))
             .transpose()?,
         status: q
             .status
             .as_deref()
-            .map(|s| crate::model::status(s).map_err(bad))
+            .map(|s| crate::model::status(s).map_err(|r| bad(r.into())))
             .transpose()?,
         from: q
             .from

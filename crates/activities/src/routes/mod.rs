@@ -7,7 +7,7 @@ mod review;
 mod transfer;
 
 use icat_auth::{AuthUser, Role};
-use icat_common::ApiError;
+use icat_common::{ApiError, Rule};
 
 /// Registers this crate's routes (fixed paths before `{id}`, which would otherwise take them).
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -31,8 +31,12 @@ pub(crate) fn writing_agency(
     requested: Option<String>,
 ) -> Result<String, ApiError> {
     match user.role {
-        Role::Admin => requested
-            .ok_or_else(|| ApiError::invalid_field("agency_id", "admins must name the agency")),
+        Role::Admin => requested.ok_or_else(|| {
+            ApiError::invalid_field(
+                "agency_id",
+                Rule::new("required", "admins must name the agency"),
+            )
+        }),
         Role::Editor => {
             let own = user
                 .agency_id

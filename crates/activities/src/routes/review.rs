@@ -4,7 +4,7 @@ use actix_web::{HttpResponse, get, post, web};
 use icat_auth::{AuthUser, Role};
 use icat_common::vocab::schema::Decision;
 use icat_common::web::Problem;
-use icat_common::{ApiError, Violations, vocab};
+use icat_common::{ApiError, Rule, Violations, vocab};
 use icat_store::Db;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -95,7 +95,7 @@ pub(super) async fn review(
         .filter(|n| !n.is_empty())
     {
         Some(n) if n.chars().count() > 2000 => {
-            v.add("note", "must be at most 2000 characters");
+            v.add("note", Rule::too_long(2000));
             None
         }
         other => other.map(str::to_owned),

@@ -501,6 +501,17 @@ for (const backend of backends) {
       assert.equal(await page.textContent('.field[data-name=end_date] .field-error'), 'ne doit pas précéder le champ « Date de début »');
       assert.equal(await page.textContent('.field[data-name=description] .field-error'), 'est obligatoire');
       assert.doesNotMatch(await page.textContent('main'), /must |characters|start_date/);
+      // Every required field is marked; the summary's items lead to their fields; the themes'
+      // error is tied to each of its boxes.
+      for (const name of ['title', 'description', 'countries', 'themes', 'start_date', 'end_date']) {
+        assert.equal(await page.locator(`.field[data-name=${name}] .req`).count(), 1, `${name} marked required`);
+      }
+      await page.click('.problem a:text-matches("^Titre")');
+      assert.equal(await page.evaluate(() => document.activeElement.name), 'title');
+      assert.match(page.url(), /#\/activities\/new/, 'the link focuses, the route stays');
+      const themesError = await page.getAttribute('.field[data-name=themes] .field-error', 'id');
+      assert.equal(await page.getAttribute('.field[data-name=themes] input[value=prevention]', 'aria-describedby'), themesError);
+      assert.equal(await page.textContent(`#${themesError}`), 'est obligatoire');
       await shot(page, `${tag}11-french-form-errors`);
       // The choice is remembered; switch back for the next tests.
       await page.reload();

@@ -136,7 +136,12 @@ export function showProblem(form, err, summary) {
       p.hidden = false;
       wrap.control.setAttribute('aria-invalid', 'true');
     }
-    items.push(h('li', {}, `${where}${e.field ? `${fieldLabel(form, e.field)}: ` : ''}${message}`));
+    const text = `${where}${e.field ? `${fieldLabel(form, e.field)}: ` : ''}${message}`;
+    // Each item of the summary leads to its field (the router owns the hash: focus, not a jump).
+    const target = wrap && !e.row ? (wrap.control.matches('fieldset') ? wrap.querySelector('input') : wrap.control) : null;
+    items.push(h('li', {}, target
+      ? h('a', { href: `#${target.id}`, onclick: (ev) => { ev.preventDefault(); target.focus(); } }, text)
+      : text));
   }
   if (box) {
     fill(box, h('p', { class: 'problem-title' }, problemText(err)), items.length ? h('ul', {}, items) : null);
@@ -288,11 +293,13 @@ export const go = (hash) => window.dispatchEvent(new CustomEvent('icat:go', { de
  * and the chosen values as removable chips. Enter, or picking a suggestion, adds the value.
  * `options`: [[value, label]]; `.values()` answers the chosen values.
  */
-export function chipsField(name, label, options, values = [], { hint } = {}) {
+export function chipsField(name, label, options, values = [], { hint, required = false } = {}) {
   const chosen = [...values];
   const listId = uid(`${name}-list`);
-  const wrap = field(name, label, { hint: hint || t('chips_hint'), attrs: { list: listId, autocomplete: 'off' } });
+  const wrap = field(name, label, { hint: hint || t('chips_hint'), required, attrs: { list: listId, autocomplete: 'off' } });
   const input = wrap.control;
+  // The chips hold the values, not the text box: it is never itself required to be filled in.
+  if (required) { input.required = false; input.setAttribute('aria-required', 'true'); }
   const chips = h('ul', { class: 'chips', 'aria-label': label });
   const labelOf = (v) => (options.find(([o]) => o === v) || [v, v])[1];
   const draw = () => fill(chips, chosen.map((v) => h('li', {},
@@ -327,14 +334,21 @@ export function chipsField(name, label, options, values = [], { hint } = {}) {
   return wrap;
 }
 
-/** A group of checkboxes with a legend; `.values()` answers the checked values. */
-export function checkGroup(name, legend, options, values = []) {
+/**
+ * A group of checkboxes with a legend (marked when at least one must be chosen); its error is tied
+ * to every box. `.values()` answers the checked values.
+ */
+export function checkGroup(name, legend, options, values = [], { required = false } = {}) {
+  const errorId = uid(`${name}-error`);
   const boxes = options.map(([v, l]) => {
     const id = uid(name);
-    return h('span', { class: 'check' }, h('input', { type: 'checkbox', id, name, value: v, checked: values.includes(v) }), h('label', { for: id }, l));
+    return h('span', { class: 'check' },
+      h('input', { type: 'checkbox', id, name, value: v, checked: values.includes(v), 'aria-describedby': errorId }),
+      h('label', { for: id }, l));
   });
-  const error = h('p', { class: 'field-error', hidden: true });
-  const set = h('fieldset', { class: 'field group' }, h('legend', {}, legend), boxes, error);
+  const error = h('p', { id: errorId, class: 'field-error', hidden: true });
+  const mark = required ? h('span', { class: 'req', 'aria-hidden': 'true' }, ' *') : null;
+  const set = h('fieldset', { class: 'field group' }, h('legend', {}, legend, mark), boxes, error);
   set.dataset.name = name;
   set.control = set;
   set.values = () => [...set.querySelectorAll('input:checked')].map((i) => i.value);

@@ -327,6 +327,18 @@ impl Violations {
     pub fn add(&mut self, field: &str, rule: impl Into<Rule>) {
         self.0.push(FieldError::new(field, None, rule));
     }
+    /// Keeps the value of a check that may fail with field errors (a 422), recording them with the
+    /// others; any other failure (a 403) is the answer at once.
+    pub fn take<T>(&mut self, result: Result<T, ApiError>) -> Result<Option<T>, ApiError> {
+        match result {
+            Ok(v) => Ok(Some(v)),
+            Err(e) if e.code == ErrorCode::ValidationFailed => {
+                self.0.extend(e.errors);
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
     /// Keeps the value of a field check, or records its error.
     pub fn check<T, E: Into<Rule>>(&mut self, field: &str, result: Result<T, E>) -> Option<T> {
         match result {

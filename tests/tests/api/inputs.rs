@@ -314,8 +314,21 @@ async fn every_broken_rule_comes_back_at_once_with_its_code_and_parameters(app: 
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
-    // The other forms follow suit: a focal point's e-mail address and telephone.
+    // An admin who names no agency hears it together with the rest.
     let admin = app.admin().await;
+    for path in ["/api/v1/activities", "/api/v1/activities/check"] {
+        let mut body = activity("ab", "Workshops for judges", &[]);
+        body["themes"] = json!([]);
+        let r = app.post(path, &admin.access, &body).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+        assert_eq!(
+            fields(&r),
+            ["agency_id", "title", "themes"],
+            "{path}: {}",
+            r.text
+        );
+    }
+    // The other forms follow suit: a focal point's e-mail address and telephone.
     let unodc = app.agency_id("UNODC").await;
     let r = app
         .post(

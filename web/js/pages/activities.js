@@ -141,9 +141,9 @@ export async function activityForm(view, { id }) {
   const a = activity || {};
   const f = {
     title: field('title', t('title'), { required: true, value: a.title, attrs: { minlength: 5, maxlength: 300 } }),
-    description: field('description', t('description'), { kind: 'textarea', value: a.description }),
-    countries: chipsField('countries', t('countries'), countryOptions(ctx.vocab.countries), a.countries || []),
-    themes: checkGroup('themes', t('themes'), themeOptions(), a.themes || []),
+    description: field('description', t('description'), { kind: 'textarea', required: true, value: a.description }),
+    countries: chipsField('countries', t('countries'), countryOptions(ctx.vocab.countries), a.countries || [], { required: true }),
+    themes: checkGroup('themes', t('themes'), themeOptions(), a.themes || [], { required: true }),
     sdg_targets: checkGroup('sdg_targets', t('sdg_targets'), sdgOptions(), a.sdg_targets || []),
     target_groups: field('target_groups', t('target_groups'), { value: (a.target_groups || []).join('; '), hint: t('list_hint') }),
     partners: field('partners', t('partners'), { value: (a.partners || []).join('; '), hint: t('list_hint') }),

@@ -50,7 +50,9 @@ pub(super) async fn record(
 ) -> Result<HttpResponse, ApiError> {
     let _counts = totals.forget_after();
     let body = body.into_inner();
-    let agency_id = writing_agency(&user, body.agency_id.clone())?;
+    // An admin who names no agency hears it with every other field's complaint.
+    let mut v = Violations::new();
+    let agency_id = v.take(writing_agency(&user, body.agency_id.clone()))?;
     let key = req
         .headers()
         .get("idempotency-key")
@@ -61,10 +63,11 @@ pub(super) async fn record(
         .transpose()?
         .map(idempotency::parse_key)
         .transpose()?;
-    let mut v = Violations::new();
     let data = body.parse(&mut v);
     v.into_result()?;
-    let data = data.ok_or_else(|| ApiError::internal("validated activity missing"))?;
+    let (Some(agency_id), Some(data)) = (agency_id, data) else {
+        return Err(ApiError::internal("validated activity missing"));
+    };
     let hash = idempotency::fingerprint(&agency_id, &data)?;
     let writer = db.get_ref().clone();
     let cache = cache.into_inner();
@@ -167,20 +170,19 @@ pub(super) async fn check(
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     // Checking writes nothing: any signed-in user may look, for their agency or a named one.
-    let agency_id = body
-        .agency_id
-        .clone()
-        .or_else(|| user.agency_id.clone())
-        .ok_or_else(|| {
-            ApiError::invalid_field(
-                "agency_id",
-                Rule::new("required", "admins must name the agency"),
-            )
-        })?;
+    let agency_id = body.agency_id.clone().or_else(|| user.agency_id.clone());
     let mut v = Violations::new();
+    if agency_id.is_none() {
+        v.add(
+            "agency_id",
+            Rule::new("required", "admins must name the agency"),
+        );
+    }
     let data = body.parse(&mut v);
     v.into_result()?;
-    let data = data.ok_or_else(|| ApiError::internal("validated activity missing"))?;
+    let (Some(agency_id), Some(data)) = (agency_id, data) else {
+        return Err(ApiError::internal("validated activity missing"));
+    };
     let cache = cache.into_inner();
     let found = db
         .run(move |conn| scoring::check(conn, &cache, &agency_id, &data))

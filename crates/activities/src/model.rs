@@ -183,17 +183,13 @@ pub struct Data {
     pub budget_usd: Option<i64>,
 }
 
-pub fn date(raw: &str) -> Result<NaiveDate, Rule> {
-    validate::date(raw)
-}
-
 /// The years an activity may run in: year 0 or 9999 is a typing slip, not a plan, and would sit at
 /// the ends of every list, timeline and period comparison.
 pub const YEARS: std::ops::RangeInclusive<i32> = 1990..=2100;
 
 /// A date of an activity: a [`date`] within [`YEARS`].
 pub fn activity_date(raw: &str) -> Result<NaiveDate, Rule> {
-    let day = date(raw)?;
+    let day = validate::date(raw)?;
     if YEARS.contains(&day.year()) {
         Ok(day)
     } else {

@@ -2,7 +2,6 @@
 
 use crate::{Agency, AgencyPatch, Filter, Kind, NewAgency};
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
-use chrono::NaiveDate;
 use icat_auth::AuthUser;
 use icat_common::validate::{self, double_option};
 use icat_common::vocab::schema::{Acronym, Title, WebAddress};
@@ -106,10 +105,6 @@ pub struct CreateAgency {
     pub joined_on: Option<String>,
 }
 
-fn parse_date(raw: &str) -> Result<NaiveDate, icat_common::Rule> {
-    validate::date(raw)
-}
-
 /// Add an ICAT member (admin).
 #[utoipa::path(
     tag = "agencies",
@@ -141,7 +136,7 @@ async fn create_agency(
     let joined_on = body
         .joined_on
         .as_deref()
-        .and_then(|d| v.check("joined_on", parse_date(d)));
+        .and_then(|d| v.check("joined_on", validate::date(d)));
     v.into_result()?;
     let (Some(acronym), Some(name), Some(kind)) = (acronym, name, kind) else {
         return Err(ApiError::internal("validated fields missing"));
@@ -239,7 +234,7 @@ async fn update_agency(
             None => None,
         },
         joined_on: match body.joined_on {
-            Some(Some(d)) => v.check("joined_on", parse_date(&d)).map(Some),
+            Some(Some(d)) => v.check("joined_on", validate::date(&d)).map(Some),
             Some(None) => Some(None),
             None => None,
         },

@@ -3,7 +3,6 @@
 
 use crate::{Filter, FocalPoint, FpRole, NewFocalPoint, Patch, vcard};
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
-use chrono::NaiveDate;
 use icat_auth::AuthUser;
 use icat_common::validate::{self, Email, double_option};
 use icat_common::vocab::schema::{CountryCode, EmailAddress, Language, Name, Phone, Theme};
@@ -183,10 +182,6 @@ fn phone(raw: &str) -> Result<String, Rule> {
     }
 }
 
-fn date(raw: &str) -> Result<NaiveDate, Rule> {
-    validate::date(raw)
-}
-
 /// Designate a focal point of an agency (admin, or an editor of that agency).
 #[utoipa::path(
     tag = "focal-points",
@@ -236,7 +231,7 @@ async fn designate(
     );
     let themes = v.check("themes", vocab::list(&body.themes, 4, vocab::theme));
     let valid_from = match body.valid_from.as_deref() {
-        Some(d) => v.check("valid_from", date(d)),
+        Some(d) => v.check("valid_from", validate::date(d)),
         None => Some(icat_common::now().date()),
     };
     v.into_result()?;

@@ -332,11 +332,11 @@ async fn summary(
     let from = q
         .from
         .as_deref()
-        .map(|d| icat_activities::model::date(d).map_err(|m| bad("from", m)))
+        .map(|d| icat_common::validate::date(d).map_err(|m| bad("from", m)))
         .transpose()?;
     let to =
         q.to.as_deref()
-            .map(|d| icat_activities::model::date(d).map_err(|m| bad("to", m)))
+            .map(|d| icat_common::validate::date(d).map_err(|m| bad("to", m)))
             .transpose()?;
     if let (Some(f), Some(t)) = (from, to)
         && t < f
@@ -430,7 +430,7 @@ async fn place_filter(
     let bad = |field: &str, m: icat_common::Rule| ApiError::bad_request(format!("{field} {m}"));
     let day = |field: &str, raw: &Option<String>| {
         raw.as_deref()
-            .map(|d| icat_activities::model::date(d).map_err(|m| bad(field, m)))
+            .map(|d| icat_common::validate::date(d).map_err(|m| bad(field, m)))
             .transpose()
     };
     let from = day("from", &q.from)?.unwrap_or_else(|| icat_common::now().date());

@@ -260,12 +260,12 @@ pub(super) fn filter(q: &ListQuery) -> Result<query::Filter, ApiError> {
         from: q
             .from
             .as_deref()
-            .map(|d| crate::model::date(d).map_err(|m| bad(format!("from {m}"))))
+            .map(|d| icat_common::validate::date(d).map_err(|m| bad(format!("from {m}"))))
             .transpose()?,
         to: q
             .to
             .as_deref()
-            .map(|d| crate::model::date(d).map_err(|m| bad(format!("to {m}"))))
+            .map(|d| icat_common::validate::date(d).map_err(|m| bad(format!("to {m}"))))
             .transpose()?,
         q: icat_common::search::query(q.q.clone())?,
     })

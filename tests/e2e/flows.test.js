@@ -674,7 +674,26 @@ for (const backend of backends) {
       assert.equal(await page.getAttribute('svg.chart >> nth=0', 'aria-hidden'), 'true');
       assert.ok(await page.locator('.chart-data table').count() >= 4, 'each chart has its numbers as a table');
       assert.match(await page.textContent('main'), /Participation/);
+      const covered = await page.textContent('main p.lead >> text=/primary focal point/');
+      const [, withPrimary] = /^(\d+) of \d+ members/.exec(covered) || [];
+      assert.match(covered, Number(withPrimary) === 1 ? /members has a/ : /members have a/, covered);
       await assertClean(page, '15-reports');
+      // Counts agree with their noun in every language (Intl.PluralRules picks the form).
+      const worded = await page.evaluate(async () => {
+        const { t, setLang } = await import('/js/i18n.js');
+        const out = [];
+        for (const language of ['fr', 'es', 'en']) {
+          setLang(language);
+          for (const n of [1, 2]) out.push(t('coverage_lead', { count: n, with: n, total: 13 }));
+        }
+        return out;
+      });
+      assert.deepEqual(worded, [
+        '1 membre sur 13 a un point focal principal.', '2 membres sur 13 ont un point focal principal.',
+        '1 de 13 miembros tiene un punto focal principal.', '2 de 13 miembros tienen un punto focal principal.',
+        '1 of 13 members has a primary focal point.', '2 of 13 members have a primary focal point.',
+      ]);
+      await page.waitForSelector('nav >> text=Dashboard');
       // How pairs are scored: the match model, from the duplicate report.
       await page.click('nav >> text=Duplicates');
       await page.waitForSelector('main h1:text("Duplicate report")');

@@ -32,7 +32,7 @@ export async function reports(view, { params }) {
     h('section', { 'aria-labelledby': 'part-h' },
       h('div', { class: 'page-head' }, h('h2', { id: 'part-h' }, t('participation_title')), csvButton('/api/v1/reports/participation?format=csv', 'icat-participation.csv')),
       h('p', { class: 'lead' }, t('participation_lead', {
-        active: active(rows), total: rows.length, outsideActive: active(outside), outside: outside.length,
+        count: active(rows), active: active(rows), total: rows.length, outsideActive: active(outside), outside: outside.length,
       })),
       barChart(t('activities_12_months'), rows.map((p) => ({ key: p.acronym, count: p.activities_last_12_months }))
         .sort((a, b) => b.count - a.count)),
@@ -48,7 +48,7 @@ export async function reports(view, { params }) {
       mapFigure(places)),
     h('section', { 'aria-labelledby': 'cov-h' },
       h('h2', { id: 'cov-h' }, t('coverage_title')),
-      h('p', { class: 'lead' }, t('coverage_lead', { with: coverage.with_primary, total: coverage.agencies_total })),
+      h('p', { class: 'lead' }, t('coverage_lead', { count: coverage.with_primary, with: coverage.with_primary, total: coverage.agencies_total })),
       table(t('without_primary'), [
         [t('acronym'), (a) => h('a', { href: `#/agencies/${encodeURIComponent(a.acronym)}` }, a.acronym)],
         [t('name'), (a) => a.name]], coverage.without_primary, { empty: t('all_have_primary') }),

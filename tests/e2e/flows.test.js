@@ -566,6 +566,15 @@ for (const backend of backends) {
       await page.waitForSelector('main h1:text("Avisos")');
       assert.match(await page.textContent('.notices'), /UNODC registró «Training border officials/);
       await assertClean(page, '12d-spanish-inbox');
+      // A complaint the page raises itself keeps its Spanish words beside the field.
+      await page.goto('/#/account');
+      await page.waitForSelector('main h1:text("Mi cuenta")');
+      await page.fill('input[name=current_password]', PASSWORD);
+      await page.fill('input[name=new_password]', 'one long and quiet passphrase');
+      await page.fill('input[name=new_password_again]', 'another long and quiet passphrase');
+      await page.click('main button:text("Cambiar la contraseña")');
+      await page.waitForSelector('.field[data-name=new_password_again] .field-error:not([hidden])');
+      assert.equal(await page.textContent('.field[data-name=new_password_again] .field-error'), 'las dos contraseñas nuevas no coinciden');
       await page.selectOption('#lang', 'en');
       await page.waitForSelector('nav >> text=Dashboard');
       assert.deepEqual(page.errors, []);

@@ -157,9 +157,11 @@ export function showProblem(form, err, summary) {
  * English.
  */
 export function ruleText(form, e) {
+  // A complaint the page raised itself (no code) is already worded in the interface's language.
+  if (!e.code) return e.message;
   const vars = { ...(e.params || {}) };
   if (vars.other) vars.other = fieldLabel(form, vars.other);
-  const worded = e.code && e.code !== 'invalid' ? t(`rule_${e.code}`, vars, '') : '';
+  const worded = e.code !== 'invalid' ? t(`rule_${e.code}`, vars, '') : '';
   if (worded) return worded;
   return lang() === 'en' ? e.message : t('rule_invalid');
 }

@@ -3,7 +3,7 @@
 
 import { session, resume, logout } from './js/api.js';
 import { t, lang, setLang, onLanguage, translatePage } from './js/i18n.js';
-import { h, fill, notify, forgetStaleNotice, problemBox } from './js/ui.js';
+import { h, fill, notify, forgetStaleNotice, problemBox, keepTyped } from './js/ui.js';
 import { loadContext } from './js/context.js';
 import * as pages from './js/pages.js';
 import { onUnread, refreshUnread } from './js/pages/notices.js';
@@ -71,6 +71,12 @@ function drawNav() {
     fill(account);
     return;
   }
+  if (u.must_change_password) {
+    fill(nav);
+    fill(account, h('span', { class: 'who' }, u.name || u.email),
+      h('button', { type: 'button', id: 'sign-out', onclick: signOut }, t('sign_out')));
+    return;
+  }
   const link = (hash, key) => h('li', {}, h('a', { href: hash, dataset: { nav: hash } }, t(key)));
   fill(nav, h('ul', {},
     link('#/', 'nav.dashboard'),
@@ -101,7 +107,7 @@ onUnread((n) => {
   fill(unreadBadge, h('span', { 'aria-hidden': 'true' }, String(n)),
     h('span', { class: 'visually-hidden' }, `, ${t('notice.unread_badge', { count: n })}`));
 });
-setInterval(() => { if (session.signedIn) refreshUnread(); }, 60_000);
+setInterval(() => { if (session.signedIn && !session.user.must_change_password) refreshUnread(); }, 60_000);
 
 // Below 720 px the pages, the language and the account hide behind a menu button; choosing a page
 // closes the menu again.
@@ -141,6 +147,11 @@ async function render() {
     main.querySelector('h1').focus();
     return;
   }
+  // An account with the password the secretariat gave it sees nothing else until it chooses its own.
+  if (session.user?.must_change_password && !found.opts.public && found.page !== pages.account) {
+    go(`#/account?next=${encodeURIComponent(location.hash || '#/')}`);
+    return;
+  }
   if (!found.opts.public && !session.signedIn) {
     const back = location.hash && !location.hash.startsWith('#/login') ? location.hash : '';
     go(`#/login${back ? `?next=${encodeURIComponent(back)}` : ''}`);
@@ -157,7 +168,7 @@ async function render() {
     await found.page(view, { ...found.args, params, path: segments.join('/') });
     if (mine !== rendering) return; // a later navigation won
     fill(main, view);
-    if (session.signedIn) refreshUnread();
+    if (session.signedIn && !session.user.must_change_password) refreshUnread();
     const title = view.querySelector('h1');
     document.title = `${title ? title.textContent : ''} · ICAT Workspace`;
     if (title) { title.tabIndex = -1; title.focus(); }
@@ -182,11 +193,16 @@ async function boot() {
   // The skip link moves focus without touching the hash (the hash is the router's).
   document.querySelector('.skip').addEventListener('click', (e) => { e.preventDefault(); main.focus(); });
   document.getElementById('lang').addEventListener('change', (e) => setLang(e.target.value));
-  onLanguage(() => { drawLanguage(); drawNav(); render(); });
+  onLanguage(() => {
+    drawLanguage();
+    drawNav();
+    const putBack = keepTyped(main);
+    render().then(() => putBack(main));
+  });
   session.onChange(drawNav);
   drawLanguage();
   await resume();
-  if (session.signedIn) await loadContext();
+  if (session.signedIn && !session.user.must_change_password) await loadContext();
   drawNav();
   window.addEventListener('hashchange', render);
   render();

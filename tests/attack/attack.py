@@ -31,6 +31,7 @@ OUT = os.path.join(ROOT, "target", "attack")
 BIN = os.environ.get("ICAT_BIN", os.path.join(ROOT, "target", "debug", "icat"))
 ADMIN = ("secretariat@icat.attack", "an attack run secretariat passphrase")
 PASSWORD = "an attack run user passphrase"
+FIRST_PASSWORD = "a first password handed over"
 EXAMPLES = os.environ.get("ICAT_ATTACK_EXAMPLES", "30")
 SEED = os.environ.get("ICAT_ATTACK_SEED", "20261129")
 
@@ -106,6 +107,19 @@ class Server:
         return log
 
 
+def new_user(base, body, admin):
+    """Creates an account as the admin; as its owner, replaces the first password with PASSWORD (the
+    API refuses everything else until then)."""
+    status, created = call(base, "POST", "/api/v1/users", dict(body, password=FIRST_PASSWORD), admin)
+    assert status == 201, created
+    status, tokens = call(base, "POST", "/api/v1/auth/login", {"email": body["email"], "password": FIRST_PASSWORD})
+    assert status == 200, tokens
+    status, answer = call(base, "POST", "/api/v1/auth/password",
+                          {"current_password": FIRST_PASSWORD, "new_password": PASSWORD}, tokens["access_token"])
+    assert status == 204, answer
+    return created
+
+
 def prepare(base):
     """Users of each role and some records, so that reads meet real data."""
     status, tokens = call(base, "POST", "/api/v1/auth/login", {"email": ADMIN[0], "password": ADMIN[1]})
@@ -115,9 +129,7 @@ def prepare(base):
     users = {}
     for role, acronym in (("editor", "UNODC"), ("viewer", "ILO")):
         email = f"{role}@attack.example"
-        status, body = call(base, "POST", "/api/v1/users", {"email": email, "name": role.title(), "role": role,
-                                                             "agency_id": ids[acronym], "password": PASSWORD}, admin)
-        assert status == 201, body
+        new_user(base, {"email": email, "name": role.title(), "role": role, "agency_id": ids[acronym]}, admin)
         users[role] = (email, PASSWORD)
     for acronym, title in (("UNODC", "Training of judges on trafficking cases in Nigeria"),
                            ("ILO", "Training judges and prosecutors on trafficking cases (Nigeria)")):

@@ -29,7 +29,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from attack import ADMIN, BIN as BIN_PATH, PASSWORD, Server, call, free_port  # noqa: E402
+from attack import ADMIN, BIN as BIN_PATH, PASSWORD, Server, call, free_port, new_user  # noqa: E402
 
 FAILURES = []
 FIGURES = []
@@ -51,9 +51,7 @@ def editor(server):
     admin = login(server.base, *ADMIN)
     _, unodc = call(server.base, "GET", "/api/v1/agencies/UNODC", token=admin)
     email = f"writer{time.monotonic_ns()}@unodc.example"
-    status, body = call(server.base, "POST", "/api/v1/users", {
-        "email": email, "name": "Writer", "role": "editor", "agency_id": unodc["id"], "password": PASSWORD}, admin)
-    assert status == 201, body
+    new_user(server.base, {"email": email, "name": "Writer", "role": "editor", "agency_id": unodc["id"]}, admin)
     return login(server.base, email, PASSWORD), admin
 
 

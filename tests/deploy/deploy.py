@@ -30,6 +30,7 @@ DEPLOY = os.path.join(ROOT, "deploy")
 BIN = os.environ.get("ICAT_BIN", os.path.join(ROOT, "target", "debug", "icat"))
 ADMIN = ("secretariat@icat.deploy", "a deployment test secretariat passphrase")
 PASSWORD = "a deployment test editor passphrase"
+FIRST_PASSWORD = "a first password handed over"
 FAILURES = []
 
 
@@ -183,8 +184,11 @@ http {{
         for acronym in ("UNODC", "IOM"):
             email = f"editor@{acronym.lower()}.deploy"
             status, body = client.call("POST", "/api/v1/users", {"email": email, "name": f"{acronym} Editor",
-                                                                 "role": "editor", "agency_id": ids[acronym], "password": PASSWORD}, admin)
+                                                                 "role": "editor", "agency_id": ids[acronym], "password": FIRST_PASSWORD}, admin)
             check(status == 201, f"an {acronym} editor created ({status})")
+            first = client.call("POST", "/api/v1/auth/login", {"email": email, "password": FIRST_PASSWORD})[1]["access_token"]
+            status, _ = client.call("POST", "/api/v1/auth/password", {"current_password": FIRST_PASSWORD, "new_password": PASSWORD}, first)
+            check(status == 204, f"the {acronym} editor chooses their own password ({status})")
             editors[acronym] = client.call("POST", "/api/v1/auth/login", {"email": email, "password": PASSWORD})[1]["access_token"]
         activity = {"title": "Training of judges and prosecutors on trafficking cases in Nigeria",
                     "description": "Workshops for judges and prosecutors of the federal high courts on trafficking cases.",

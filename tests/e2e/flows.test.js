@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
-  backends, startServer, apiClient, launchBrowser, newPage, shot, checkPage, ADMIN, PASSWORD,
+  backends, startServer, apiClient, launchBrowser, newPage, shot, checkPage, ADMIN, PASSWORD, FIRST_PASSWORD,
 } from './harness.js';
 
 const web = resolve(import.meta.dirname, '../../web');
@@ -57,10 +57,7 @@ for (const backend of backends) {
         ids[acr] = (await api.call('GET', `/api/v1/agencies/${acr}`, undefined, admin)).data.id;
       }
       for (const u of Object.values(users)) {
-        const r = await api.call('POST', '/api/v1/users', {
-          email: u.email, name: u.name, role: u.role, agency_id: ids[u.agency], password: PASSWORD,
-        }, admin);
-        assert.equal(r.status, 201, JSON.stringify(r.data));
+        await api.newUser({ email: u.email, name: u.name, role: u.role, agency_id: ids[u.agency] }, admin);
       }
       // ILO's focal point and an ILO activity that UNODC's editor will nearly copy.
       const ilo = await api.login(users.ilo.email, PASSWORD);
@@ -154,9 +151,14 @@ for (const backend of backends) {
       const text = await match.textContent();
       assert.match(text, /ILO/);
       assert.match(text, /Duplicate|Possible duplicate/);
-      assert.match(text, /likely the same work \(\d+ %\)/, 'the score reads as a chance in words');
+      assert.match(text, /likely the same work \(\d+%\)/, 'the score reads as a chance in words');
       assert.match(text, /Lucía Fernández/, 'the other agency’s focal point is shown');
       assert.ok(await match.locator('.reasons li').count() >= 3, 'reasons are listed');
+      // Reasons name countries and themes, not their codes.
+      const reasons = await match.locator('.reasons').textContent();
+      assert.match(reasons, /same countries: Nigeria/);
+      assert.match(reasons, /themes in common: Protection/);
+      assert.doesNotMatch(reasons, /\bNG\b|: protection/);
       await assertClean(page, '03-record-live-check');
       await page.click('button:text("Save the activity")');
       await page.waitForSelector('#matches-title');
@@ -513,6 +515,20 @@ for (const backend of backends) {
       assert.equal(await page.getAttribute('.field[data-name=themes] input[value=prevention]', 'aria-describedby'), themesError);
       assert.equal(await page.textContent(`#${themesError}`), 'est obligatoire');
       await shot(page, `${tag}11-french-form-errors`);
+      // Switching the language keeps what was typed, chosen and picked.
+      await page.fill('input[name=title]', 'Formation des juges au Nigeria');
+      await page.check('.field[data-name=themes] input[value=protection]');
+      await page.fill('input[name=countries]', 'Nigeria');
+      await page.press('input[name=countries]', 'Enter');
+      await page.selectOption('#lang', 'es');
+      await page.waitForSelector('main h1:text("Registrar una actividad")');
+      assert.equal(await page.inputValue('input[name=title]'), 'Formation des juges au Nigeria');
+      assert.equal(await page.inputValue('input[name=start_date]'), '2027-05-01');
+      assert.ok(await page.isChecked('.field[data-name=themes] input[value=protection]'));
+      assert.match(await page.textContent('.field[data-name=countries] ul.chips'), /Nigeria/);
+      await page.selectOption('#lang', 'fr');
+      await page.waitForSelector('main h1:text("Enregistrer une activité")');
+      assert.equal(await page.inputValue('input[name=title]'), 'Formation des juges au Nigeria');
       // The choice is remembered; switch back for the next tests.
       await page.reload();
       await page.waitForSelector('nav >> text=Tableau de bord');
@@ -562,6 +578,13 @@ for (const backend of backends) {
       assert.equal(await page.textContent('.field[data-name=end_date] .field-error'), 'no debe ser anterior al campo «Fecha de inicio»');
       assert.doesNotMatch(await page.textContent('main'), /must |characters|start_date/);
       await shot(page, `${tag}12c-spanish-form-errors`);
+      // The reasons of a match, in Spanish, with names instead of codes.
+      await page.goto(`/#/activities/${ids.iloActivity}`);
+      await page.waitForSelector('.matches .reasons');
+      const razones = await page.textContent('.matches .reasons');
+      assert.match(razones, /mismos países: Nigeria/);
+      assert.match(razones, /temas en común: Protección/);
+      assert.doesNotMatch(razones, /same countries|in common/);
       await page.click('#inbox-link');
       await page.waitForSelector('main h1:text("Avisos")');
       assert.match(await page.textContent('.notices'), /UNODC registró «Training border officials/);
@@ -660,12 +683,37 @@ for (const backend of backends) {
       await page.fill('form input[name=password]', 'Nadia New, 2027');
       await page.click('button:text("Create the account")');
       await page.waitForSelector('.field-error:text("must not contain your e-mail address or name")');
-      await page.fill('form input[name=password]', PASSWORD);
+      await page.fill('form input[name=password]', FIRST_PASSWORD);
       await page.click('button:text("Create the account")');
       await page.waitForSelector('td:text("new.editor@unhcr.example")');
       await assertClean(page, '13-users');
-      const login = await api.call('POST', '/api/v1/auth/login', { email: 'new.editor@unhcr.example', password: PASSWORD });
-      assert.equal(login.status, 200, 'the new user can sign in');
+      // The new account signs in with the password it was given and must choose its own first:
+      // no menu, no other page, and the API refuses anything else meanwhile.
+      const nadia = await newPage(browser, server.base);
+      await nadia.goto('/#/activities');
+      await nadia.waitForSelector('form input[name=email]');
+      await nadia.fill('input[name=email]', 'new.editor@unhcr.example');
+      await nadia.fill('input[name=password]', FIRST_PASSWORD);
+      await nadia.press('input[name=password]', 'Enter');
+      await nadia.waitForSelector('main h1:text("Choose your own password")');
+      assert.equal(await nadia.locator('nav a').count(), 0, 'no page to go to before the password is chosen');
+      await nadia.goto('/#/directory');
+      await nadia.waitForSelector('main h1:text("Choose your own password")');
+      await assertClean(nadia, '13b-first-password');
+      await nadia.fill('input[name=current_password]', FIRST_PASSWORD);
+      await nadia.fill('input[name=new_password]', FIRST_PASSWORD);
+      await nadia.fill('input[name=new_password_again]', FIRST_PASSWORD);
+      await nadia.click('main button:text("Change password")');
+      await nadia.waitForSelector('.field[data-name=new_password] .field-error:text("must differ from your current password")');
+      await nadia.fill('input[name=current_password]', FIRST_PASSWORD);
+      await nadia.fill('input[name=new_password]', PASSWORD);
+      await nadia.fill('input[name=new_password_again]', PASSWORD);
+      await nadia.click('main button:text("Change password")');
+      await nadia.waitForSelector('main h1:text("Directory")');
+      assert.match(await nadia.textContent('#status'), /Your password is set/);
+      assert.ok(await nadia.locator('nav a').count() >= 5, 'the menu is back');
+      assert.deepEqual(nadia.errors, []);
+      await nadia.context().close();
       // Edit a member of the registry.
       await page.click('nav >> text=Members');
       await page.waitForSelector('main h1:text("Member agencies")');
@@ -709,7 +757,7 @@ for (const backend of backends) {
       await page.click('a:text("How pairs are scored")');
       await page.waitForSelector('main h1:text("The match model")');
       assert.match(await page.textContent('main'), /model the software ships with/, 'a young workspace scores with the shipped model');
-      assert.match(await page.textContent('main'), /From 90 % a pair is a duplicate/);
+      assert.match(await page.textContent('main'), /From 90% a pair is a duplicate/);
       assert.ok(await page.locator('main table').count() >= 10, 'every comparison has its table of weights');
       await assertClean(page, '15b-match-model');
       await page.click('nav >> text=Audit trail');

@@ -15,6 +15,8 @@ const root = resolve(import.meta.dirname, '../..');
 export const shotsDir = join(root, 'target', 'e2e');
 export const ADMIN = { email: 'secretariat@icat.example', password: 'correct horse battery staple 42' };
 export const PASSWORD = 'a long passphrase for e2e tests';
+/** The password the secretariat gives a new account; its owner must replace it at once. */
+export const FIRST_PASSWORD = 'a first password handed over';
 
 /** The backends to run on: SQLite always, PostgreSQL when ICAT_TEST_PG_URL is set. */
 export const backends = ['sqlite', ...(process.env.ICAT_TEST_PG_URL ? ['postgres'] : [])];
@@ -103,6 +105,15 @@ export function apiClient(base) {
       const r = await call('POST', '/api/v1/auth/login', { email, password });
       if (r.status !== 200) throw new Error(`login ${email}: ${r.status} ${JSON.stringify(r.data)}`);
       return r.data.access_token;
+    },
+    /** Creates an account as the admin and, as its owner, replaces the first password with PASSWORD. */
+    async newUser(fields, adminToken) {
+      const r = await call('POST', '/api/v1/users', { ...fields, password: FIRST_PASSWORD }, adminToken);
+      if (r.status !== 201) throw new Error(`new user ${fields.email}: ${r.status} ${JSON.stringify(r.data)}`);
+      const token = await this.login(fields.email, FIRST_PASSWORD);
+      const c = await call('POST', '/api/v1/auth/password', { current_password: FIRST_PASSWORD, new_password: PASSWORD }, token);
+      if (c.status !== 204) throw new Error(`first password of ${fields.email}: ${c.status} ${JSON.stringify(c.data)}`);
+      return r.data;
     },
   };
 }

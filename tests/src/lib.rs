@@ -15,6 +15,8 @@ pub const ADMIN_EMAIL: &str = "secretariat@icat.test";
 pub const ADMIN_PASSWORD: &str = "a long secretariat passphrase";
 /// A password that meets the rules, for accounts the tests create.
 pub const PASSWORD: &str = "correct staple horse battery";
+/// The password the secretariat gives a new account; its owner must replace it at once.
+pub const FIRST_PASSWORD: &str = "a first password handed over";
 /// The token key of the test servers.
 pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123";
 
@@ -356,7 +358,8 @@ impl TestApp {
             .unwrap_or(-1)
     }
 
-    /// Creates a user of a role in an agency (by acronym) and signs them in.
+    /// Creates a user of a role in an agency (by acronym) and signs them in; they replace their
+    /// first password with [`PASSWORD`], as every new account must before anything else.
     pub async fn user(&self, role: &str, acronym: Option<&str>) -> Session {
         let admin = self.admin().await;
         let agency_id = match acronym {
@@ -369,11 +372,26 @@ impl TestApp {
                 "/api/v1/users",
                 &admin.access,
                 &json!({"email": email, "name": format!("A {role}"), "role": role,
-                        "agency_id": agency_id, "password": PASSWORD}),
+                        "agency_id": agency_id, "password": FIRST_PASSWORD}),
             )
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
-        self.login(&email, PASSWORD).await
+        let mut session = self.login(&email, FIRST_PASSWORD).await;
+        self.choose_password(&session, FIRST_PASSWORD).await;
+        session.user["must_change_password"] = Value::Bool(false);
+        session
+    }
+
+    /// Replaces a session's password `current` with [`PASSWORD`].
+    pub async fn choose_password(&self, session: &Session, current: &str) {
+        let r = self
+            .post(
+                "/api/v1/auth/password",
+                &session.access,
+                &json!({"current_password": current, "new_password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
     }
 
     /// A fingerprint of the data that writes change: row counts and version sums of the editable

@@ -102,6 +102,13 @@ export async function login(email, password) {
   announce();
 }
 
+/** The account has chosen its own password: the rest of the workspace opens. */
+export function passwordChosen() {
+  if (!user) return;
+  user = { ...user, must_change_password: false };
+  announce();
+}
+
 export async function logout() {
   try { await request('/api/v1/auth/logout', { method: 'POST' }); } catch { /* ending anyway */ }
   end();

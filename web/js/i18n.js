@@ -1,6 +1,6 @@
 // The interface in English, French and Spanish. Every visible word comes from here; country names come
 // from the browser (Intl.DisplayNames) so all 249 read naturally in either language.
-// Plurals: a key may have `_one` and `_other` forms, chosen with Intl.PluralRules from `count`.
+// Numbers, plurals and lists follow the language through Intl. Plurals: a key may have `_one` and `_other` forms, chosen with Intl.PluralRules from `count`.
 
 import { en } from './lang/en.js';
 import { fr } from './lang/fr.js';
@@ -19,6 +19,8 @@ function initial() {
 
 let current = initial();
 let regions = new Intl.DisplayNames([current], { type: 'region' });
+let tongues = new Intl.DisplayNames([current], { type: 'language' });
+let numbers = new Intl.NumberFormat(current);
 
 export const lang = () => current;
 export const languages = Object.keys(dictionaries);
@@ -27,6 +29,8 @@ export function setLang(next) {
   if (!dictionaries[next] || next === current) return;
   current = next;
   regions = new Intl.DisplayNames([current], { type: 'region' });
+  tongues = new Intl.DisplayNames([current], { type: 'language' });
+  numbers = new Intl.NumberFormat(current);
   localStorage.setItem(LANG_KEY, next);
   for (const fn of listeners) fn(next);
 }
@@ -35,8 +39,9 @@ export function setLang(next) {
 export function onLanguage(fn) { listeners.add(fn); }
 
 /**
- * The text for `key` with `{name}` placeholders filled from `vars`. Falls back to English, then to
- * `fallback` (the key itself unless given).
+ * The text for `key` with `{name}` placeholders filled from `vars` (numbers written the language's
+ * way: 12,345 / 12 345 / 12.345). Falls back to English, then to `fallback` (the key itself unless
+ * given).
  */
 export function t(key, vars = {}, fallback = key) {
   const dict = dictionaries[current];
@@ -47,8 +52,23 @@ export function t(key, vars = {}, fallback = key) {
   }
   text = text ?? dict[key] ?? en[key] ?? dict[`${key}_other`] ?? en[`${key}_other`];
   if (text === undefined) return fallback;
-  return text.replace(/\{(\w+)\}/g, (m, name) => (vars[name] !== undefined ? String(vars[name]) : m));
+  return text.replace(/\{(\w+)\}/g, (m, name) => (vars[name] === undefined ? m : fmtNumber(vars[name])));
 }
+
+/** A number written the interface language's way (anything else as it is). */
+export const fmtNumber = (x) => (typeof x === 'number' ? numbers.format(x) : String(x));
+
+/** A language's name (ISO 639-1 code) in the interface language: "French", "français", "francés". */
+export function languageName(code) {
+  try {
+    return tongues.of(code) || code;
+  } catch {
+    return code;
+  }
+}
+
+/** A list in the interface language: "Nigeria and Ghana", "Nigeria et Ghana", "Nigeria y Ghana". */
+export const fmtList = (items) => new Intl.ListFormat(current, { type: 'conjunction' }).format(items);
 
 /** A country's name in the interface language. */
 export function countryName(code) {

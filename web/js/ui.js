@@ -2,7 +2,7 @@
 // HTML, so nothing from the API can inject markup), form fields with their error messages,
 // problem details, pagination, bar charts drawn as SVG, and a status region for announcements.
 
-import { t, lang, countryName } from './i18n.js';
+import { t, lang, countryName, fmtNumber } from './i18n.js';
 
 /** Builds an element: h('a', {href: '#/'}, 'text', child, ...). `on*` props add listeners. */
 export function h(tag, props = {}, ...children) {
@@ -21,10 +21,11 @@ export function h(tag, props = {}, ...children) {
   return el;
 }
 
+// A number among the children is written the interface language's way (12,345 / 12 345).
 function append(el, children) {
   for (const c of children.flat(Infinity)) {
     if (c === undefined || c === null || c === false) continue;
-    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    el.append(c instanceof Node ? c : document.createTextNode(fmtNumber(c)));
   }
 }
 
@@ -239,7 +240,7 @@ export function barChart(title, counts, label = (k) => k) {
     svg.append(
       h('svg:text', { x: labelW - 8, y: y + 17, 'text-anchor': 'end', class: 'chart-label' }, name.length > 20 ? `${name.slice(0, 19)}…` : name),
       h('svg:rect', { x: labelW, y: y + 4, width: w, height: row - 8, class: 'chart-bar', rx: 2 }),
-      h('svg:text', { x: labelW + w + 6, y: y + 17, class: 'chart-value' }, String(c.count)));
+      h('svg:text', { x: labelW + w + 6, y: y + 17, class: 'chart-value' }, fmtNumber(c.count)));
   });
   const id = uid('chart');
   return h('figure', { class: 'chart-figure', 'aria-labelledby': id },
@@ -269,7 +270,7 @@ export function confirmDialog(question, yes) {
 const dateLocale = () => (lang() === 'en' ? 'en-GB' : lang());
 export const fmtDate = (d) => (d ? new Date(`${d.slice(0, 10)}T00:00:00Z`).toLocaleDateString(dateLocale(), { timeZone: 'UTC', year: 'numeric', month: 'short', day: 'numeric' }) : '—');
 export const fmtTime = (ts) => (ts ? new Date(ts).toLocaleString(dateLocale(), { dateStyle: 'medium', timeStyle: 'short' }) : '—');
-export const fmtPercent = (x) => `${Math.round(x * 100)} %`;
+export const fmtPercent = (x) => new Intl.NumberFormat(lang(), { style: 'percent' }).format(x);
 export const fmtCountries = (codes) => codes.map((c) => countryName(c)).join(', ');
 
 /** A pair's score in words: the probability that the two activities are the same work. */
@@ -280,6 +281,34 @@ export function chance(score) {
 
 /** A coloured label for a match level, with its word (colour is never the only cue). */
 export const levelBadge = (level) => h('span', { class: `badge level-${level}` }, t(`level.${level}`));
+
+/**
+ * Keeps what the user typed into the forms under `root` (text, choices, chips; by form and field
+ * name) and answers a function that puts it back into the same page drawn again: switching the
+ * language redraws the page and must not empty a half-filled form.
+ */
+export function keepTyped(root) {
+  const isChoice = (el) => el.type === 'checkbox' || el.type === 'radio';
+  const kept = [...root.querySelectorAll('form')].map((form) => ({
+    values: [...form.elements].filter((el) => el.name && !['file', 'submit', 'button'].includes(el.type))
+      .map((el) => [el.name, isChoice(el) ? el.value : null, isChoice(el) ? el.checked : el.value]),
+    chips: [...form.querySelectorAll('.field[data-name]')].filter((f) => f.values && f.setValues).map((f) => [f.dataset.name, f.values()]),
+  }));
+  return (again) => {
+    const forms = [...again.querySelectorAll('form')];
+    if (forms.length !== kept.length) return; // another page now
+    forms.forEach((form, i) => {
+      for (const [name, value, state] of kept[i].values) {
+        for (const el of form.querySelectorAll(`[name="${CSS.escape(name)}"]`)) {
+          if (value === null && !isChoice(el)) el.value = state;
+          else if (isChoice(el) && el.value === value) el.checked = state;
+        }
+      }
+      for (const [name, values] of kept[i].chips) form.querySelector(`.field[data-name="${CSS.escape(name)}"]`)?.setValues?.(values);
+      if (kept[i].values.length) form.dispatchEvent(new Event('input', { bubbles: true }));
+    });
+  };
+}
 
 /** Debounces a function: runs it `ms` after the last call. */
 export function debounce(fn, ms) {
@@ -332,6 +361,7 @@ export function chipsField(name, label, options, values = [], { hint, required =
   });
   wrap.append(h('datalist', { id: listId }, options.map(([v, l]) => h('option', { value: l }, v))), chips);
   wrap.values = () => [...chosen];
+  wrap.setValues = (list) => { chosen.splice(0, chosen.length, ...list); draw(); };
   draw();
   return wrap;
 }

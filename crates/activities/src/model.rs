@@ -1,5 +1,7 @@
 //! Activities as stored, as shown, and as accepted: parse, don't validate.
 
+use std::collections::BTreeMap;
+
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use icat_common::vocab::schema::{
@@ -520,7 +522,22 @@ pub struct ReasonView {
     pub similarity: f64,
     /// log2 odds added to the score (negative: evidence against).
     pub weight: f64,
+    /// The reason in English, worded from `code` and `params`.
     pub detail: String,
+    /// What the reason found, stable across releases, for clients that word it in their own
+    /// language: title_words {shared}; description_words {shared, of}; no_countries;
+    /// same_countries, countries_within, shared_countries {items: country codes};
+    /// no_country_shared; period_overlap {days, span}; period_apart {a_start, a_end, b_start,
+    /// b_end}; shared_themes {items: theme codes}; no_theme_shared; shared_sdg_targets {items};
+    /// no_sdg_target_shared; target_group_words {shared}; shared_partners {shared}; same_phase
+    /// {a: markers}; different_phase {a, b}; meaning_same, meaning_much, meaning_related,
+    /// meaning_different {percent, a_language?, b_language?: en, fr or es}. Empty on pairs stored
+    /// before codes existed (their `detail` stands alone).
+    #[serde(default)]
+    pub code: String,
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub params: BTreeMap<String, serde_json::Value>,
 }
 
 impl From<&icat_dedup::Reason> for ReasonView {
@@ -530,6 +547,12 @@ impl From<&icat_dedup::Reason> for ReasonView {
             similarity: r.similarity,
             weight: r.weight,
             detail: r.detail.clone(),
+            code: r.code.to_owned(),
+            params: r
+                .params
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), serde_json::to_value(v).unwrap_or_default()))
+                .collect(),
         }
     }
 }

@@ -106,6 +106,19 @@ fn bearer(req: &HttpRequest) -> Result<&str, ApiError> {
     Ok(token.trim())
 }
 
+/// What an account that must still choose its own password may do: read who it is, choose the
+/// password, sign out. The secretariat knows the password it was given, so nothing else is the
+/// owner's own doing until then.
+fn allowed_before_first_password(req: &HttpRequest) -> bool {
+    use actix_web::http::Method;
+    matches!(
+        (req.method(), req.path()),
+        (&Method::GET, "/api/v1/auth/me")
+            | (&Method::POST, "/api/v1/auth/password")
+            | (&Method::POST, "/api/v1/auth/logout")
+    )
+}
+
 async fn authenticate(req: HttpRequest) -> Result<AuthUser, ApiError> {
     let config = req
         .app_data::<web::Data<AuthConfig>>()
@@ -120,6 +133,9 @@ async fn authenticate(req: HttpRequest) -> Result<AuthUser, ApiError> {
         .read(move |conn| Ok(sessions::principal(conn, &sid, &sub)?))
         .await?
         .ok_or_else(|| ApiError::unauthorized("this session has ended; sign in again"))?;
+    if row.must_change_password && !allowed_before_first_password(&req) {
+        return Err(ApiError::password_change_required());
+    }
     let user = AuthUser {
         role: Role::from_db(&row.role),
         id: row.id,

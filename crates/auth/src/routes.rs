@@ -282,7 +282,8 @@ pub struct PasswordChange {
     pub new_password: String,
 }
 
-/// Change your password; your other sessions end.
+/// Change your password (it must differ from the current one); your other sessions end. An
+/// account that must choose its own password may do nothing else first.
 #[utoipa::path(
     tag = "auth",
     security(("bearer" = [])),
@@ -314,6 +315,7 @@ async fn change_password(
             .await?;
         (row, user.email.clone())
     };
+    let unchanged = new_password == current_password;
     if !config
         .hasher
         .verify(current_password, row.password_hash)
@@ -323,6 +325,12 @@ async fn change_password(
         return Err(ApiError::invalid_field(
             "current_password",
             "is not your current password",
+        ));
+    }
+    if unchanged {
+        return Err(ApiError::invalid_field(
+            "new_password",
+            Rule::new("unchanged", "must differ from your current password"),
         ));
     }
     password::check_rules(&new_password, &[&row.email, &row.name])
@@ -395,7 +403,8 @@ pub struct CreateUser {
     pub role: String,
     /// Required for editors and viewers.
     pub agency_id: Option<String>,
-    /// 12 to 128 characters, not a common password.
+    /// 12 to 128 characters, not a common password. A first password only: the account must
+    /// choose its own at its first sign-in (`must_change_password`).
     #[schema(value_type = Password)]
     pub password: String,
 }
@@ -413,7 +422,8 @@ fn parse_role(raw: &str) -> Result<Role, Rule> {
     }
 }
 
-/// Create a user account (admin).
+/// Create a user account (admin). Its owner signs in with the password given here and must
+/// choose their own before anything else (403 `password_change_required` until then).
 #[utoipa::path(
     tag = "users",
     security(("bearer" = [])),
@@ -457,6 +467,7 @@ async fn create_user(
         role,
         agency_id: body.agency_id,
         password_hash,
+        must_change_password: true,
     };
     let created_user = db
         .run(move |conn| users::create(conn, &user.actor(), new))

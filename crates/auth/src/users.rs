@@ -57,6 +57,7 @@ pub struct UserRow {
     pub version: i32,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub must_change_password: bool,
 }
 
 /// A user account as the API shows it.
@@ -68,6 +69,10 @@ pub struct User {
     pub role: Role,
     pub agency_id: Option<String>,
     pub active: bool,
+    /// True until the owner of an account the secretariat created chooses their own password
+    /// (`POST /api/v1/auth/password`); meanwhile every other request but `GET /api/v1/auth/me`
+    /// and sign-out is refused with 403 `password_change_required`.
+    pub must_change_password: bool,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
     /// For optimistic concurrency: send it back as `If-Match: "<version>"` when you change the user.
@@ -83,6 +88,7 @@ impl From<UserRow> for User {
             name: row.name,
             agency_id: row.agency_id,
             active: row.active,
+            must_change_password: row.must_change_password,
             created_at: icat_common::utc(row.created_at),
             updated_at: icat_common::utc(row.updated_at),
             version: row.version,
@@ -166,6 +172,10 @@ pub struct NewUser {
     pub role: Role,
     pub agency_id: Option<String>,
     pub password_hash: String,
+    /// Whether the owner must choose their own password first: true for every account the
+    /// secretariat creates with a password it chose, false for the first admin (whose operator
+    /// chose it).
+    pub must_change_password: bool,
 }
 
 /// Creates an account; the e-mail address must be new (409) and editors and viewers need an agency
@@ -187,6 +197,7 @@ pub fn create(conn: &mut DbConn, actor: &Actor, new: NewUser) -> Result<User, Ap
                 users::agency_id.eq(new.agency_id.as_deref()),
                 users::password_hash.eq(&new.password_hash),
                 users::active.eq(true),
+                users::must_change_password.eq(new.must_change_password),
                 users::version.eq(1),
                 users::created_at.eq(now),
                 users::updated_at.eq(now),
@@ -325,7 +336,8 @@ pub fn set_password(
     )
 }
 
-/// [`set_password`], audited as `action` (a change, or a reset by link).
+/// [`set_password`], audited as `action` (a change, or a reset by link). Either way the owner
+/// chose the password, so the account no longer has to change it.
 pub(crate) fn store_password(
     conn: &mut DbConn,
     actor: &Actor,
@@ -338,6 +350,7 @@ pub(crate) fn store_password(
         diesel::update(users::table.find(id))
             .set((
                 users::password_hash.eq(password_hash),
+                users::must_change_password.eq(false),
                 users::updated_at.eq(icat_common::now()),
             ))
             .execute(conn)?;

@@ -10,6 +10,8 @@ pub enum ErrorCode {
     Unauthorized,
     InvalidCredentials,
     Forbidden,
+    /// 403 until an account the secretariat created chooses its own password.
+    PasswordChangeRequired,
     NotFound,
     MethodNotAllowed,
     Conflict,
@@ -31,6 +33,7 @@ impl ErrorCode {
             Self::Unauthorized => "unauthorized",
             Self::InvalidCredentials => "invalid_credentials",
             Self::Forbidden => "forbidden",
+            Self::PasswordChangeRequired => "password_change_required",
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::Conflict => "conflict",
@@ -51,6 +54,7 @@ impl ErrorCode {
             Self::Unauthorized => "Authentication required",
             Self::InvalidCredentials => "Invalid credentials",
             Self::Forbidden => "Forbidden",
+            Self::PasswordChangeRequired => "Password change required",
             Self::NotFound => "Not found",
             Self::MethodNotAllowed => "Method not allowed",
             Self::Conflict => "Conflict",
@@ -81,7 +85,7 @@ pub struct FieldError {
     /// `not_allowed` (`value`, `allowed`), `not_whole`, `not_a_number`, `separator` (`value`,
     /// `separator`), `not_an_email`, `not_a_web_address`, `not_a_phone`, `not_a_country`
     /// (`value`), `not_a_language` (`value`), `not_found`, the password rules
-    /// (`contains_personal_info`, `weak_password`, with zxcvbn's advice in `message`),
+    /// (`contains_personal_info`, `weak_password`, with zxcvbn's advice in `message`, `unchanged`),
     /// `invalid_link`; for CSV files `not_utf8`, `unreadable`, `column_unnamed`,
     /// `column_repeated`, `column_unknown`, `column_missing`, `cell_count` (`cells`, `columns`);
     /// and `invalid` for the few rules without a code of their own (the message says why).
@@ -218,6 +222,13 @@ impl ApiError {
     }
     pub fn forbidden(detail: impl Into<String>) -> Self {
         Self::new(ErrorCode::Forbidden, 403, detail)
+    }
+    pub fn password_change_required() -> Self {
+        Self::new(
+            ErrorCode::PasswordChangeRequired,
+            403,
+            "choose your own password first (POST /api/v1/auth/password): this account still has the one it was given",
+        )
     }
     pub fn not_found(detail: impl Into<String>) -> Self {
         Self::new(ErrorCode::NotFound, 404, detail)

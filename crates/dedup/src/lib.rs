@@ -13,12 +13,14 @@
 pub mod cluster;
 pub mod minhash;
 pub mod model;
+pub mod reason;
 mod score;
 pub mod synthetic;
 pub mod text;
 
 pub use cluster::{Edge, cluster};
 pub use model::Model;
+pub use reason::{Param, Said};
 pub use score::{DUPLICATE_AT, Level, POSSIBLE_AT, Reason, Scored, compare, gamma, jaccard, quick};
 
 use chrono::NaiveDate;

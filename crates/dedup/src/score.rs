@@ -5,9 +5,10 @@
 
 use crate::Features;
 use crate::model::{Gamma, Model, probability};
-use crate::text::Language;
+use crate::reason::{Param, Said};
 use chrono::NaiveDate;
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// How alike two activities of different agencies are.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -53,7 +54,11 @@ pub struct Reason {
     pub similarity: f64,
     /// Log-odds added to the sum (negative: evidence against).
     pub weight: f64,
+    /// The reason in English (from `code` and `params`, see [`Said::english`]).
     pub detail: String,
+    /// What the reason found, stable across releases: the interface words it in its language.
+    pub code: &'static str,
+    pub params: BTreeMap<&'static str, Param>,
 }
 
 /// The comparison of two activities.
@@ -326,24 +331,31 @@ fn evaluate(model: &Model, a: &Features, b: &Features, explain: bool) -> Scored 
     let gamma = s.levels(a, b);
     let weight = |c: usize| model.weight(c, gamma[c]);
     let mut reasons = Vec::with_capacity(10);
-    let reason =
-        |feature: &'static str, similarity: f64, weight: f64, detail: &dyn Fn() -> String| Reason {
+    let reason = |feature: &'static str, similarity: f64, weight: f64, said: &dyn Fn() -> Said| {
+        let said = if explain { said() } else { Said::default() };
+        Reason {
             feature,
             similarity: round(similarity),
             weight: round(weight),
-            detail: if explain { detail() } else { String::new() },
-        };
+            detail: if explain {
+                said.english()
+            } else {
+                String::new()
+            },
+            code: said.code,
+            params: said.params,
+        }
+    };
 
     // Title and description are one comparison of the model (see model::COMPARISONS): each
     // reason carries half its weight.
     reasons.push(reason("title", s.title, weight(0), &|| {
-        format!("titles share {} words", intersection(&a.title, &b.title))
+        Said::new("title_words").count("shared", intersection(&a.title, &b.title))
     }));
     reasons.push(reason("description", s.text, weight(1), &|| {
-        format!(
-            "{} of {} distinct words in common",
-            s.body_shared, s.body_longest
-        )
+        Said::new("description_words")
+            .count("shared", s.body_shared)
+            .count("of", s.body_longest)
     }));
 
     let shared: Vec<&String> = a
@@ -351,99 +363,93 @@ fn evaluate(model: &Model, a: &Features, b: &Features, explain: bool) -> Scored 
         .iter()
         .filter(|c| b.countries.contains(c))
         .collect();
-    let detail = || match gamma[2] {
-        0 => "no countries named".to_owned(),
-        _ if a.countries == b.countries => format!("same countries: {}", a.countries.join(", ")),
-        1 => format!("one's countries include the other's: {}", join(&shared)),
-        2 => format!("shared countries: {}", join(&shared)),
-        _ => "no country in common".to_owned(),
+    let said = || match gamma[2] {
+        0 => Said::new("no_countries"),
+        _ if a.countries == b.countries => Said::new("same_countries").list("items", &a.countries),
+        1 => Said::new("countries_within").list("items", &shared),
+        2 => Said::new("shared_countries").list("items", &shared),
+        _ => Said::new("no_country_shared"),
     };
-    reasons.push(reason("countries", s.countries, weight(2), &detail));
+    reasons.push(reason("countries", s.countries, weight(2), &said));
 
     let (overlap_days, span) = (s.overlap_days, s.span);
-    let detail = || {
+    let said = || {
         if overlap_days > 0 {
-            format!("periods overlap {overlap_days} of {span} days")
+            Said::new("period_overlap")
+                .count("days", overlap_days as usize)
+                .count("span", span as usize)
         } else {
-            format!(
-                "periods do not overlap ({} to {}, {} to {})",
-                a.start, a.end, b.start, b.end
-            )
+            Said::new("period_apart")
+                .text("a_start", a.start)
+                .text("a_end", a.end)
+                .text("b_start", b.start)
+                .text("b_end", b.end)
         }
     };
-    reasons.push(reason("period", s.period, weight(3), &detail));
+    reasons.push(reason("period", s.period, weight(3), &said));
     reasons.push(reason("themes", s.themes, weight(4), &|| {
-        list_detail("themes", &a.themes, &b.themes)
+        list_said("shared_themes", "no_theme_shared", &a.themes, &b.themes)
     }));
     // The optional lists give a reason only where both activities name some: a list one of them
     // left empty is level 0, which carries no evidence ("Partners 0 %: 0 in common" told a user
     // nothing and read as evidence against).
     if gamma[5] != 0 {
         reasons.push(reason("sdg_targets", s.sdg, weight(5), &|| {
-            list_detail("SDG targets", &a.sdg_targets, &b.sdg_targets)
+            list_said(
+                "shared_sdg_targets",
+                "no_sdg_target_shared",
+                &a.sdg_targets,
+                &b.sdg_targets,
+            )
         }));
     }
     if gamma[6] != 0 {
         reasons.push(reason("target_groups", s.groups, weight(6), &|| {
-            format!(
-                "{} target-group words in common",
-                intersection(&a.target_groups, &b.target_groups)
-            )
+            Said::new("target_group_words")
+                .count("shared", intersection(&a.target_groups, &b.target_groups))
         }));
     }
     if gamma[7] != 0 {
         reasons.push(reason("partners", s.partners, weight(7), &|| {
-            format!(
-                "{} partners in common",
-                intersection(&a.partners, &b.partners)
-            )
+            Said::new("shared_partners").count("shared", intersection(&a.partners, &b.partners))
         }));
     }
     if gamma[8] != 0 {
         let same = gamma[8] == 1;
-        let detail = || {
+        let said = || {
             if same {
-                format!("same phase or edition: {}", a.markers.join(", "))
+                Said::new("same_phase").list("a", &a.markers)
             } else {
-                format!(
-                    "different phase or edition: [{}] and [{}]",
-                    a.markers.join(", "),
-                    b.markers.join(", ")
-                )
+                Said::new("different_phase")
+                    .list("a", &a.markers)
+                    .list("b", &b.markers)
             }
         };
         reasons.push(reason(
             "phase",
             if same { 1.0 } else { 0.0 },
             weight(8),
-            &detail,
+            &said,
         ));
     }
 
     if let Some(cosine) = s.meaning.filter(|_| gamma[9] != 0) {
-        let detail = || {
-            let said = match gamma[9] {
-                1 => "say the same thing",
-                2 => "say much the same",
-                3 => "say related things",
-                _ => "say different things",
+        let said = || {
+            let code = match gamma[9] {
+                1 => "meaning_same",
+                2 => "meaning_much",
+                3 => "meaning_related",
+                _ => "meaning_different",
             };
-            let languages =
-                if a.language != b.language && !a.language.is_empty() && !b.language.is_empty() {
-                    format!(
-                        " in {} and {}",
-                        Language::name(&a.language),
-                        Language::name(&b.language)
-                    )
-                } else {
-                    String::new()
-                };
-            format!(
-                "the texts {said}{languages} (meaning {:.0} %)",
-                cosine.max(0.0) * 100.0
-            )
+            let said = Said::new(code).count("percent", (cosine.max(0.0) * 100.0).round() as usize);
+            if a.language != b.language && !a.language.is_empty() && !b.language.is_empty() {
+                said.text("a_language", &a.language)
+                    .text("b_language", &b.language)
+            } else {
+                said
+            }
         };
-        reasons.push(reason("meaning", cosine.max(0.0), weight(9), &detail));
+        reasons.push(reason("meaning", cosine.max(0.0), weight(9), &said));
     }
 
     let log_odds = model.log_odds(&gamma);
@@ -467,19 +473,12 @@ fn evaluate(model: &Model, a: &Features, b: &Features, explain: bool) -> Scored 
     }
 }
 
-fn join(items: &[&String]) -> String {
-    items
-        .iter()
-        .map(|s| s.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn list_detail(name: &str, a: &[String], b: &[String]) -> String {
-    let shared: Vec<&String> = a.iter().filter(|x| b.contains(x)).collect();
-    if shared.is_empty() {
-        format!("no {name} in common")
+/// `shared` with the items both lists hold, or `none` when they hold none in common.
+fn list_said(shared: &'static str, none: &'static str, a: &[String], b: &[String]) -> Said {
+    let items: Vec<&String> = a.iter().filter(|x| b.contains(x)).collect();
+    if items.is_empty() {
+        Said::new(none)
     } else {
-        format!("shared {name}: {}", join(&shared))
+        Said::new(shared).list("items", &items)
     }
 }

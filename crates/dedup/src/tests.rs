@@ -82,6 +82,20 @@ fn a_near_copy_from_another_agency_is_a_duplicate_with_reasons() {
         );
     }
     assert!(scored.reasons.iter().all(|r| !r.detail.is_empty()));
+    // Each reason names what it found by code, and its English is worded from that code.
+    for r in &scored.reasons {
+        assert!(!r.code.is_empty(), "{} has no code", r.feature);
+        let said = crate::Said {
+            code: r.code,
+            params: r.params.clone(),
+        };
+        assert_eq!(said.english(), r.detail);
+    }
+    let countries = scored.reasons.iter().find(|r| r.feature == "countries");
+    assert!(
+        matches!(countries.and_then(|r| r.params.get("items")), Some(crate::Param::List(items)) if !items.is_empty()),
+        "countries in common are given as codes: {countries:?}"
+    );
 }
 
 /// A list one of the two activities left empty is no evidence, and no reason says otherwise; the

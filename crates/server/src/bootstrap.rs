@@ -240,6 +240,8 @@ pub async fn create_admin(
         role: Role::Admin,
         agency_id: None,
         password_hash,
+        // The operator who runs this chose the password.
+        must_change_password: false,
     };
     db.run(move |conn| users::create(conn, &Actor::default(), new))
         .await

@@ -83,6 +83,8 @@ pub async fn run(
                         role,
                         agency_id: Some(ids[i % ids.len()].clone()),
                         password_hash: hash.clone(),
+                        // Load-test accounts sign in with the seed password as they are.
+                        must_change_password: false,
                     },
                 )?;
                 created += 1;

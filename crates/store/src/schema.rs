@@ -27,6 +27,7 @@ diesel::table! {
         password_hash -> Text,
         active -> Bool,
         version -> Integer,
+        must_change_password -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
     }

@@ -1,4 +1,6 @@
-use icat_tests::{ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, TestApp, on_both_backends};
+use icat_tests::{
+    ADMIN_EMAIL, ADMIN_PASSWORD, FIRST_PASSWORD, PASSWORD, TestApp, on_both_backends,
+};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
@@ -9,10 +11,75 @@ on_both_backends!(
     refresh_rotates_and_reuse_revokes_the_session,
     logout_ends_the_session,
     password_change_ends_other_sessions,
+    a_new_account_chooses_its_own_password_first,
     protected_routes_need_a_valid_token,
     role_change_and_deactivation_act_on_the_next_request,
     sign_ins_are_audited,
 );
+
+/// The secretariat knows the password it gave a new account: until the owner chooses their own,
+/// the account may read who it is, choose a password and sign out, and nothing else (not even a
+/// read); the refusal changes nothing. The first admin, whose operator chose the password, is free.
+async fn a_new_account_chooses_its_own_password_first(app: &TestApp) {
+    let admin = app.admin().await;
+    assert_eq!(admin.user["must_change_password"], false);
+    let unodc = app.agency_id("UNODC").await;
+    let r = app
+        .post(
+            "/api/v1/users",
+            &admin.access,
+            &json!({"email": "first.sign-in@icat.test", "name": "First Sign-in", "role": "editor",
+                    "agency_id": unodc, "password": FIRST_PASSWORD}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(r.body["must_change_password"], true);
+    let session = app.login("first.sign-in@icat.test", FIRST_PASSWORD).await;
+    assert_eq!(session.user["must_change_password"], true);
+
+    let before = app.fingerprint().await;
+    let activity = json!({"title": "Training of labour inspectors", "description": "Workshops.",
+        "countries": ["NG"], "themes": ["prevention"], "start_date": "2027-01-01",
+        "end_date": "2027-06-30"});
+    for r in [
+        app.get("/api/v1/activities", &session.access).await,
+        app.get("/api/v1/focal-points", &session.access).await,
+        app.get("/api/v1/notifications", &session.access).await,
+        app.post("/api/v1/activities", &session.access, &activity)
+            .await,
+    ] {
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+        assert_eq!(r.code(), "password_change_required");
+    }
+    assert_eq!(
+        app.fingerprint().await,
+        before,
+        "a refused request changed data"
+    );
+    let me = app.get("/api/v1/auth/me", &session.access).await;
+    assert_eq!(me.status, StatusCode::OK);
+    assert_eq!(me.body["must_change_password"], true);
+    // The given password again is no choice.
+    let r = app
+        .post(
+            "/api/v1/auth/password",
+            &session.access,
+            &json!({"current_password": FIRST_PASSWORD, "new_password": FIRST_PASSWORD}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.body["errors"][0]["code"], "unchanged");
+
+    app.choose_password(&session, FIRST_PASSWORD).await;
+    let me = app.get("/api/v1/auth/me", &session.access).await;
+    assert_eq!(me.body["must_change_password"], false);
+    let r = app
+        .post("/api/v1/activities", &session.access, &activity)
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let again = app.login("first.sign-in@icat.test", PASSWORD).await;
+    assert_eq!(again.user["must_change_password"], false);
+}
 
 async fn login_returns_a_token_pair_and_the_user(app: &TestApp) {
     let r = app.try_login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
@@ -224,6 +291,7 @@ async fn password_change_ends_other_sessions(app: &TestApp) {
         ("123456789012", "weak_password"),
         ("P@ssw0rd2024", "weak_password"),
         (email.as_str(), "contains_personal_info"),
+        (PASSWORD, "unchanged"),
         (
             &format!("{} at the river", email.to_uppercase()),
             "contains_personal_info",

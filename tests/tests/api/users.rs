@@ -1,4 +1,4 @@
-use icat_tests::{ADMIN_EMAIL, PASSWORD, TestApp, on_both_backends};
+use icat_tests::{ADMIN_EMAIL, FIRST_PASSWORD, PASSWORD, TestApp, on_both_backends};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
@@ -246,11 +246,12 @@ async fn admins_deactivating_each_other_at_once_leave_one(app: &TestApp) {
             .post(
                 "/api/v1/users",
                 &survivor.access,
-                &json!({"email": email, "name": "A rival", "role": "admin", "password": PASSWORD}),
+                &json!({"email": email, "name": "A rival", "role": "admin", "password": FIRST_PASSWORD}),
             )
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
-        let rival = app.login(&email, PASSWORD).await;
+        let rival = app.login(&email, FIRST_PASSWORD).await;
+        app.choose_password(&rival, FIRST_PASSWORD).await;
         let path = |s: &icat_tests::Session| {
             format!(
                 "/api/v1/users/{}",

@@ -2,7 +2,7 @@
 // an activity's page with its matches, archive, and CSV import (dry run first) and export.
 
 import { get, post, patch, del, request, query, download, session } from '../api.js';
-import { t } from '../i18n.js';
+import { t, countryName, languageName, fmtList } from '../i18n.js';
 import {
   h, add, fill, field, chipsField, checkGroup, problemSlot, showProblem, clearProblem, problemBox, notify, go,
   pager, table, countryOptions, splitList, fmtDate, fmtCountries, fmtPercent, levelBadge, chance, debounce, confirmDialog, ruleText,
@@ -100,7 +100,27 @@ export function matchList(matches, { heading = 'h2' } = {}) {
 
 export function reasonList(reasons) {
   return h('ul', { class: 'reasons', 'aria-label': t('reasons') }, reasons.map((r) => h('li', { class: r.weight < 0 ? 'against' : 'for' },
-    h('strong', {}, t(`feature.${r.feature}`, {}, r.feature)), ` ${fmtPercent(r.similarity)} — ${r.detail}`)));
+    h('strong', {}, t(`feature.${r.feature}`, {}, r.feature)), ` ${fmtPercent(r.similarity)} — ${reasonText(r)}`)));
+}
+
+/** How the items of a reason read: countries and themes by name, SDG targets by number. */
+const itemName = { countries: countryName, themes: (x) => t(`theme.${x}`) };
+
+/**
+ * A reason in the interface's language, from its code and parameters (names, dates and numbers
+ * written the language's way). A pair stored before reasons had codes keeps its English detail.
+ */
+export function reasonText(r) {
+  const p = r.params || {};
+  const across = p.a_language && p.b_language;
+  const key = `reason.${r.code}${across ? '_across' : ''}`;
+  if (!r.code || t(key) === key) return r.detail;
+  const vars = { ...p };
+  if (p.items) vars.items = fmtList(p.items.map(itemName[r.feature] || String));
+  for (const d of ['a_start', 'a_end', 'b_start', 'b_end']) if (p[d]) vars[d] = fmtDate(p[d]);
+  if (r.feature === 'phase') for (const side of ['a', 'b']) if (p[side]) vars[side] = fmtList(p[side]);
+  if (across) Object.assign(vars, { a: languageName(p.a_language), b: languageName(p.b_language) });
+  return t(key, vars);
 }
 
 /** The body the API takes, from the form's fields. */

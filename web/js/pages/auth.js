@@ -1,6 +1,6 @@
 // Sign in and the account page (change password).
 
-import { login as signIn, post, ApiError } from '../api.js';
+import { login as signIn, post, ApiError, session, passwordChosen } from '../api.js';
 import { t, lang } from '../i18n.js';
 import { h, add, fill, field, problemSlot, showProblem, clearProblem, clearNotice, notify, go } from '../ui.js';
 import { loadContext } from '../context.js';
@@ -18,10 +18,16 @@ export async function login(view, { params }) {
     try {
       await signIn(email.control.value.trim(), password.control.value);
       clearNotice();
+      const next = params.get('next');
+      const then = next && next.startsWith('#/') ? next : '#/';
+      // A first password given by the secretariat: the account chooses its own before anything.
+      if (session.user.must_change_password) {
+        go(`#/account?next=${encodeURIComponent(then)}`);
+        return;
+      }
       // The pages need the vocabularies, members and the user's agency before they draw.
       await loadContext();
-      const next = params.get('next');
-      go(next && next.startsWith('#/') ? next : '#/');
+      go(then);
     } catch (err) {
       password.control.value = '';
       showProblem(form, err instanceof ApiError ? err : new ApiError(0, { code: 'network' }));
@@ -83,7 +89,8 @@ export async function resetPassword(view, { params }) {
   add(view, h('h1', {}, t('reset.choose_title')), h('p', { class: 'lead' }, t('reset.choose_lead')), form);
 }
 
-export async function account(view) {
+export async function account(view, { params }) {
+  const first = session.user.must_change_password;
   const current = field('current_password', t('current_password'), { kind: 'password', required: true, attrs: { autocomplete: 'current-password' } });
   const next = field('new_password', t('new_password'), {
     kind: 'password', required: true, hint: t('password_rules'), attrs: { autocomplete: 'new-password', minlength: 12, maxlength: 128 },
@@ -101,10 +108,22 @@ export async function account(view) {
     try {
       await post('/api/v1/auth/password', { current_password: current.control.value, new_password: next.control.value });
       form.reset();
+      if (first) {
+        passwordChosen();
+        await loadContext();
+        notify(t('password_chosen'));
+        const then = params.get('next');
+        go(then && then.startsWith('#/') ? then : '#/');
+        return;
+      }
       notify(t('password_changed'));
     } catch (err) {
       showProblem(form, err);
     }
   });
+  if (first) {
+    add(view, h('h1', {}, t('first_password_title')), h('p', { class: 'lead' }, t('first_password_lead')), form);
+    return;
+  }
   add(view, h('h1', {}, t('account_title')), h('h2', {}, t('change_password')), form, ...(await settingsForm()));
 }

@@ -2,7 +2,7 @@
 // of its focal-point designation. For the secretariat: the registry's coverage at a glance.
 
 import { get, query, session } from '../api.js';
-import { t } from '../i18n.js';
+import { t, fmtNumber } from '../i18n.js';
 import { h, add, fmtDate, fmtTime, table, levelBadge, chance } from '../ui.js';
 import { myAgency, primaryOf, canWrite } from '../context.js';
 import { activityTable } from './activities.js';
@@ -47,7 +47,7 @@ export async function dashboard(view) {
 }
 
 function tile(label, value, href, warn = false) {
-  return h('a', { class: `tile${warn ? ' warn' : ''}`, href }, h('span', { class: 'tile-value' }, String(value)), h('span', { class: 'tile-label' }, label));
+  return h('a', { class: `tile${warn ? ' warn' : ''}`, href }, h('span', { class: 'tile-value' }, fmtNumber(value)), h('span', { class: 'tile-label' }, label));
 }
 
 async function secretariat(view) {

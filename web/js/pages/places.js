@@ -3,7 +3,7 @@
 // period, coloured by theme, with the duplicate cases and overlaps between them drawn as links).
 
 import { get, query } from '../api.js';
-import { t, countryName } from '../i18n.js';
+import { t, countryName, fmtNumber } from '../i18n.js';
 import { h, add, field, table, fmtDate } from '../ui.js';
 import { ctx, agencyOptions } from '../context.js';
 import { filterForm } from './activities.js';
@@ -36,7 +36,7 @@ export function mapFigure(report, params = '') {
     Array.from({ length: SHADES }, (_, i) => {
       const lo = i * step + 1;
       const hi = Math.min(max, (i + 1) * step);
-      return lo > max ? null : h('li', {}, h('span', { class: `swatch shade-${i + 1}` }), lo === hi ? String(lo) : `${lo}–${hi}`);
+      return lo > max ? null : h('li', {}, h('span', { class: `swatch shade-${i + 1}` }), lo === hi ? fmtNumber(lo) : `${fmtNumber(lo)}–${fmtNumber(hi)}`);
     }));
   return h('figure', { class: 'map-figure' },
     h('figcaption', {}, t('place.map_caption', { from: fmtDate(report.from), to: fmtDate(report.to) })),

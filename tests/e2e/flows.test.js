@@ -907,5 +907,69 @@ for (const backend of backends) {
       assert.equal(await page.locator('tbody tr').count(), 25);
       await page.context().close();
     });
+
+    // Every page each role can open, in each language, at a phone's 360 px and at desktop width:
+    // our checks (labels, one h1, no sideways scrolling, no leaked `undefined`) and axe-core's, and
+    // a screenshot of each in target/e2e/pages/.
+    test('every page, for every role, in English, French and Spanish, at 360 px and at desktop width', async () => {
+      const someone = (await api.call('GET', `/api/v1/users?q=${encodeURIComponent(users.viewer.email)}`, undefined, admin)).data.items[0];
+      const ours = (await api.call('POST', '/api/v1/activities', {
+        title: 'Referral guide for shelters in Kenya', description: 'A guide to referring victims between shelters and services.',
+        countries: ['KE'], themes: ['protection'], start_date: '2028-01-01', end_date: '2028-06-30',
+      }, await api.login(users.unodc.email, PASSWORD))).data.activity;
+      const everyone = [
+        '#/', '#/activities', `#/activities/${ids.iloActivity}`, '#/directory', '#/agencies/ILO', '#/duplicates',
+        '#/duplicates?level=overlap', '#/map', '#/countries/NG', '#/notifications', '#/account',
+      ];
+      const writers = ['#/activities/new', `#/activities/${ours.id}/edit`, '#/activities/import'];
+      const secretariat = ['#/duplicates/model', '#/reports', '#/admin/agencies', `#/admin/agencies/${ids.IOM}`,
+        '#/admin/users', `#/admin/users/${someone.id}`, '#/admin/audit', '#/admin/mail'];
+      const roles = [
+        ['public', null, ['#/login', '#/reset']],
+        ['viewer', users.viewer.email, everyone],
+        ['editor', users.unodc.email, [...everyone, ...writers]],
+        ['admin', ADMIN.email, [...everyone, ...writers, ...secretariat]],
+      ];
+      const problems = [];
+      for (const [role, email, hashes] of roles) {
+        for (const [language, locale] of [['en', 'en-GB'], ['fr', 'fr-FR'], ['es', 'es-ES']]) {
+          const page = await newPage(browser, server.base, { width: 360, height: 780, locale });
+          await page.goto('/#/login');
+          await page.waitForSelector('form input[name=email]');
+          if (email) {
+            await page.fill('input[name=email]', email);
+            await page.fill('input[name=password]', email === ADMIN.email ? ADMIN.password : PASSWORD);
+            await page.press('input[name=password]', 'Enter');
+            await page.waitForSelector('#sign-out', { state: 'attached' });
+            await page.waitForFunction(() => !location.hash.startsWith('#/login'));
+          }
+          assert.equal(await page.getAttribute('html', 'lang'), language);
+          for (const hash of hashes) {
+            // The page drawn last is marked, so the wait below sees the new one.
+            await page.evaluate((next) => {
+              if (location.hash !== next) document.querySelector('main h1')?.setAttribute('data-seen', '');
+            }, hash);
+            await page.goto(`/${hash}`);
+            await page.waitForFunction(() => {
+              const h1 = document.querySelector('main h1');
+              return h1 && !h1.hasAttribute('data-seen') && !document.querySelector('main').hasAttribute('aria-busy');
+            });
+            const page_ = hash.replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, 'one').replace(/[#/?=]+/g, '-').replace(/^-|-$/g, '');
+            const name = `${role}-${language}-${page_ || 'dashboard'}`;
+            for (const width of [360, 1280]) {
+              await page.setViewportSize({ width, height: width === 360 ? 780 : 900 });
+              await page.waitForTimeout(50);
+              for (const p of await checkPage(page)) problems.push(`${name} at ${width} px: ${p}`);
+              // The screenshots come from the SQLite run; the PostgreSQL run draws the same pages.
+              if (!tag) await shot(page, `pages/${name}-${width}`);
+            }
+            await page.setViewportSize({ width: 360, height: 780 });
+          }
+          for (const e of page.errors) problems.push(`${role}-${language}: ${e}`);
+          await page.context().close();
+        }
+      }
+      assert.deepEqual(problems, []);
+    });
   });
 }

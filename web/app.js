@@ -102,10 +102,14 @@ function drawNav() {
 
 /** The header's unread count: "Inbox 2" reads "Inbox, 2 unread" to screen readers. */
 const unreadBadge = h('span', { class: 'count-badge', hidden: true });
+// On a phone the inbox link waits behind the menu button, so the button shows the count too.
+const menuUnread = document.getElementById('menu-unread');
 onUnread((n) => {
-  unreadBadge.hidden = !n;
-  fill(unreadBadge, h('span', { 'aria-hidden': 'true' }, String(n)),
-    h('span', { class: 'visually-hidden' }, `, ${t('notice.unread_badge', { count: n })}`));
+  for (const badge of [unreadBadge, menuUnread]) {
+    badge.hidden = !n;
+    fill(badge, h('span', { 'aria-hidden': 'true' }, n),
+      h('span', { class: 'visually-hidden' }, `, ${t('notice.unread_badge', { count: n })}`));
+  }
 });
 setInterval(() => { if (session.signedIn && !session.user.must_change_password) refreshUnread(); }, 60_000);
 

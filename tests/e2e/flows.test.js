@@ -32,6 +32,18 @@ test('every interface text exists in English, French and Spanish', async () => {
     }
   }
   assert.deepEqual(missing, [], 'every t() key is in the dictionary');
+  // Every rule the server names by a code is worded by the interface (so no server English shows
+  // in French or Spanish); only zxcvbn's advice and the CSV reader's own words stay English in English.
+  const crates = resolve(import.meta.dirname, '../../crates');
+  const codes = new Set();
+  for (const f of readdirSync(crates, { recursive: true }).filter((f) => f.endsWith('.rs'))) {
+    const src = readFileSync(join(crates, f), 'utf8');
+    for (const m of src.matchAll(/Rule::new\(\s*"([a-z_]+)"/g)) codes.add(m[1]);
+    if (f.endsWith('error.rs')) for (const m of src.matchAll(/Self::new\(\s*"([a-z_]+)"/g)) codes.add(m[1]);
+  }
+  assert.ok(codes.size > 20, `rule codes found in the server: ${[...codes]}`);
+  const unworded = [...codes].filter((c) => !(`rule_${c}` in en) || (!en[`rule_${c}`] && !['weak_password', 'unreadable'].includes(c)));
+  assert.deepEqual(unworded, [], 'every rule code has its words');
 });
 
 for (const backend of backends) {
@@ -686,6 +698,11 @@ for (const backend of backends) {
       await page.fill('form input[name=password]', FIRST_PASSWORD);
       await page.click('button:text("Create the account")');
       await page.waitForSelector('td:text("new.editor@unhcr.example")');
+      // The message sits in the page's flow, above the content it speaks of, never over a cell.
+      assert.match(await page.textContent('#status'), /new.editor@unhcr.example/);
+      const said = await page.locator('#status').boundingBox();
+      const cells = await page.locator('main table').first().boundingBox();
+      assert.ok(said.y + said.height <= cells.y, `message ${JSON.stringify(said)} above the table ${JSON.stringify(cells)}`);
       await assertClean(page, '13-users');
       // The new account signs in with the password it was given and must choose its own first:
       // no menu, no other page, and the API refuses anything else meanwhile.
@@ -820,12 +837,21 @@ for (const backend of backends) {
     });
 
     test('on a phone’s width every page fits and the record form stacks', async () => {
+      // A fresh match for ILO, so its inbox has something unread.
+      const iom = await api.call('POST', '/api/v1/activities', {
+        agency_id: ids.IOM, title: 'Training for border officials on identifying trafficking victims in Nigeria', description: 'Workshops for border and immigration officers in Lagos and Kano on trafficking indicators and referral.',
+        countries: ['NG'], themes: ['protection'], start_date: '2027-02-15', end_date: '2027-06-30',
+      }, admin);
+      assert.equal(iom.status, 201, JSON.stringify(iom.data));
       const page = await newPage(browser, server.base, { width: 390, height: 844 });
       await signIn(page, users.ilo.email);
       // A compact header: the pages wait behind a menu button, which opens them and closes again
-      // once one is chosen.
+      // once one is chosen. The button shows the unread count that the inbox link behind it holds.
       const header = await page.locator('header.top').boundingBox();
       assert.ok(header.height < 90, `header ${header.height}px high`);
+      await page.waitForSelector('#menu-unread:not([hidden])');
+      assert.match(await page.textContent('#menu-toggle'), /Menu\s*\d+, \d+ unread/);
+      assert.equal(await page.textContent('#menu-unread'), await page.textContent('#inbox-link .count-badge'));
       assert.equal(await page.isVisible('#nav'), false);
       await page.click('#menu-toggle');
       assert.equal(await page.getAttribute('#menu-toggle', 'aria-expanded'), 'true');

@@ -1,5 +1,5 @@
 //! `icat seed`: a deterministic, realistic-looking data set for benchmarks and demonstrations:
-//! agencies up to the number asked, users of every role, and activities (about 5% planted
+//! agencies up to the number asked, users of every role, focal points, and activities (about 5% planted
 //! near-duplicates by other agencies), written in batched transactions, then scored from scratch.
 
 use diesel::prelude::*;
@@ -7,8 +7,10 @@ use icat_activities::model::Data;
 use icat_audit::{Actor, NewEvent};
 use icat_auth::users::{self, NewUser, Role};
 use icat_common::ApiError;
+use icat_directory::{FpRole, NewFocalPoint};
 use icat_store::Db;
-use icat_store::schema::agencies;
+use icat_store::DbConn;
+use icat_store::schema::{agencies, focal_points};
 use std::time::Instant;
 
 /// The password of every seeded user.
@@ -92,8 +94,12 @@ pub async fn run(
             Ok(created)
         })
         .await?;
+    let ids = agency_ids.clone();
+    let designated = db
+        .run(move |conn| designate_focal_points(conn, &ids))
+        .await?;
     println!(
-        "agencies: {}, users created: {created_users} (password: {SEED_PASSWORD})",
+        "agencies: {}, users created: {created_users} (password: {SEED_PASSWORD}), focal points designated: {designated}",
         agency_ids.len()
     );
 
@@ -183,4 +189,63 @@ pub async fn run(
     })
     .await?;
     Ok(())
+}
+
+/// Focal points as members designate them: most members a primary and an alternate, every third
+/// primary replaced once (so the directory has history), every fifth member none (so the coverage
+/// report has gaps). A member that has a current focal point is left as it is.
+fn designate_focal_points(conn: &mut DbConn, agency_ids: &[String]) -> Result<usize, ApiError> {
+    const GIVEN: [&str; 8] = [
+        "Amina", "Lucas", "Sofía", "Kwame", "Mei", "Olga", "Rahul", "Fatou",
+    ];
+    const FAMILY: [&str; 7] = [
+        "Okafor", "Martin", "García", "Mensah", "Chen", "Ivanova", "Diop",
+    ];
+    const COUNTRIES: [&str; 10] = ["NG", "GH", "TH", "KH", "MX", "CO", "UA", "KE", "PH", "NP"];
+    const LANGUAGES: [&str; 3] = ["en", "fr", "es"];
+    let themes = icat_common::vocab::THEMES;
+    let mut n = 0;
+    for (i, agency_id) in agency_ids.iter().enumerate() {
+        let current: i64 = focal_points::table
+            .filter(focal_points::agency_id.eq(agency_id))
+            .filter(focal_points::valid_until.is_null())
+            .count()
+            .get_result(conn)?;
+        if current > 0 || i % 5 == 4 {
+            continue;
+        }
+        let mut roles = vec![FpRole::Primary, FpRole::Alternate];
+        if i % 3 == 0 {
+            roles.insert(0, FpRole::Primary);
+        }
+        for role in roles {
+            let (given, family) = (GIVEN[n % GIVEN.len()], FAMILY[n % FAMILY.len()]);
+            let focal_point = NewFocalPoint {
+                role,
+                name: format!("{given} {family}"),
+                title: Some(match role {
+                    FpRole::Primary => "Coordination focal point".to_owned(),
+                    FpRole::Alternate => {
+                        "Alternate focal point, anti-trafficking programme".to_owned()
+                    }
+                }),
+                email: format!("fp{n:03}@member{i:02}.example"),
+                phone: None,
+                languages: vec![LANGUAGES[n % 3].to_owned(), "en".to_owned()]
+                    .into_iter()
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
+                    .collect(),
+                countries: vec![
+                    COUNTRIES[n % COUNTRIES.len()].to_owned(),
+                    COUNTRIES[(n + 3) % COUNTRIES.len()].to_owned(),
+                ],
+                themes: vec![themes[n % themes.len()].to_owned()],
+                valid_from: icat_common::now().date(),
+            };
+            icat_directory::designate(conn, &Actor::default(), agency_id, &focal_point)?;
+            n += 1;
+        }
+    }
+    Ok(n)
 }

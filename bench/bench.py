@@ -272,6 +272,8 @@ def http_classes(server, backend):
         ("activity list page of 50, filtered", "/api/v1/activities?country=NG&theme=prevention&per_page=50", 16),
         ("activity list page of 50, by theme", "/api/v1/activities?theme=prevention&per_page=50", 16),
         ("activity list page of 50, by agency", "/api/v1/activities?agency=UNODC&per_page=50", 16),
+        ("activity list page of 50, by agency, theme and SDG target",
+         "/api/v1/activities?agency=UNODC&theme=prevention&sdg=8.7&per_page=50", 16),
         ("activity list page of 50, search", "/api/v1/activities?q=training%20judges&per_page=50", 16),
         ("activity list page of 50, search for one common word", "/api/v1/activities?q=training&per_page=50", 16),
         ("duplicate report, first page", "/api/v1/reports/duplicates", 2),

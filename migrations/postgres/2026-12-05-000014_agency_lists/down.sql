@@ -1,1 +1,2 @@
+DROP INDEX activity_pairs_level_group;
 DROP INDEX activities_of_agency;

@@ -111,7 +111,7 @@ onUnread((n) => {
       h('span', { class: 'visually-hidden' }, `, ${t('notice.unread_badge', { count: n })}`));
   }
 });
-setInterval(() => { if (session.signedIn && !session.user.must_change_password) refreshUnread(); }, 60_000);
+setInterval(() => { if (session.open) refreshUnread(); }, 60_000);
 
 // Below 720 px the pages, the language and the account hide behind a menu button; choosing a page
 // closes the menu again.
@@ -172,7 +172,7 @@ async function render() {
     await found.page(view, { ...found.args, params, path: segments.join('/') });
     if (mine !== rendering) return; // a later navigation won
     fill(main, view);
-    if (session.signedIn && !session.user.must_change_password) refreshUnread();
+    if (session.open) refreshUnread();
     const title = view.querySelector('h1');
     document.title = `${title ? title.textContent : ''} · ICAT Workspace`;
     if (title) { title.tabIndex = -1; title.focus(); }
@@ -206,7 +206,7 @@ async function boot() {
   session.onChange(drawNav);
   drawLanguage();
   await resume();
-  if (session.signedIn && !session.user.must_change_password) await loadContext();
+  if (session.open) await loadContext();
   drawNav();
   window.addEventListener('hashchange', render);
   render();

@@ -29,6 +29,8 @@ export class ApiError extends Error {
 export const session = {
   get user() { return user; },
   get signedIn() { return user !== null; },
+  /** Signed in with a password of the user's own choosing: the rest of the workspace is open. */
+  get open() { return user !== null && !user.must_change_password; },
   /** Called with the user (or null) whenever the session starts or ends. */
   onChange(fn) { listeners.add(fn); },
 };

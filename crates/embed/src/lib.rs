@@ -39,7 +39,8 @@ pub enum Error {
     Weights(String),
 }
 
-/// The tokenizer and the network, loaded once (about 80 MB) and shared by every thread.
+/// The tokenizer and the network, loaded once (about 80 MB, and up to 54 MB more of the terms its
+/// tokens give on their own, kept as texts are encoded) and shared by every thread.
 pub struct Encoder {
     tokenizer: tokenizer::Tokenizer,
     network: network::Network,

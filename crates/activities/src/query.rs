@@ -59,32 +59,43 @@ impl Default for Totals {
 }
 
 impl Totals {
-    /// The recent count of `key`, or `None`: then the caller counts and keeps the count. The
-    /// first request to find no count leases it ([`COUNTING`]) and the requests that arrive while
-    /// it counts wait for its count (at most [`WAIT_FOR_COUNT`]) instead of all counting at once:
-    /// sixteen clients counting a theme's 25,000 matches together after a start or a write held
-    /// every page up to 1.2 s. A count that has just aged out is leased again with its old value,
-    /// which the others go on giving meanwhile.
-    fn recent(&self, key: &str) -> Option<i64> {
+    /// The recent count of `key`, or a [`Lease`] to count it. The first request to find no count
+    /// leases it ([`COUNTING`]) and the requests that arrive while it counts wait for its count
+    /// (at most [`WAIT_FOR_COUNT`]) instead of all counting at once: sixteen clients counting a
+    /// theme's 25,000 matches together after a start or a write held every page up to 1.2 s. A
+    /// count that has just aged out is leased again with its old value, which the others go on
+    /// giving meanwhile.
+    fn recent(&self, key: &str) -> Recent<'_> {
         let waiting_since = std::time::Instant::now();
+        let lease = || {
+            Recent::Count(Lease {
+                totals: self,
+                key: Some(key.to_owned()),
+            })
+        };
         loop {
             match self.counts.get(key) {
                 None => {
                     self.counts
                         .insert(key.to_owned(), (COUNTING, std::time::Instant::now()));
-                    return None;
+                    return lease();
                 }
                 Some((n, at)) if at.elapsed() >= TOTAL_FRESH_FOR => {
                     self.counts
                         .insert(key.to_owned(), (n, std::time::Instant::now()));
-                    return None;
+                    return lease();
                 }
-                // The one counting failed or is slow: count too.
-                Some((COUNTING, _)) if waiting_since.elapsed() >= WAIT_FOR_COUNT => return None,
+                // The one counting is slow: count too.
+                Some((COUNTING, _)) if waiting_since.elapsed() >= WAIT_FOR_COUNT => return lease(),
                 Some((COUNTING, _)) => std::thread::sleep(std::time::Duration::from_millis(2)),
-                Some((n, _)) => return Some(n),
+                Some((n, _)) => return Recent::Known(n),
             }
         }
+    }
+
+    /// Keeps a count just taken.
+    fn keep(&self, key: String, n: i64) {
+        self.counts.insert(key, (n, std::time::Instant::now()));
     }
 
     /// A guard that forgets every recent count when dropped: each write route holds one, so that
@@ -92,6 +103,49 @@ impl Totals {
     /// within [`TOTAL_FRESH_FOR`]).
     pub fn forget_after(&self) -> ForgetAfter<'_> {
         ForgetAfter(self)
+    }
+}
+
+/// What [`Totals::recent`] found.
+enum Recent<'a> {
+    /// A count at most [`TOTAL_FRESH_FOR`] old.
+    Known(i64),
+    /// None: the caller counts, and keeps its count with [`Lease::keep`].
+    Count(Lease<'a>),
+}
+
+impl Recent<'_> {
+    /// The count, where one was known.
+    fn known(&self) -> Option<i64> {
+        match self {
+            Recent::Known(n) => Some(*n),
+            Recent::Count(_) => None,
+        }
+    }
+}
+
+/// A count that others may be waiting for. Dropped without one (the statement failed, or the
+/// request was cancelled), it withdraws its mark, so that the next request counts at once instead
+/// of each waiting out [`WAIT_FOR_COUNT`] for a count that will not come, its pooled connection
+/// held while it sleeps.
+struct Lease<'a> {
+    totals: &'a Totals,
+    key: Option<String>,
+}
+
+impl Lease<'_> {
+    fn keep(mut self, n: i64) {
+        if let Some(key) = self.key.take() {
+            self.totals.keep(key, n);
+        }
+    }
+}
+
+impl Drop for Lease<'_> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            self.totals.counts.remove_if(&key, |(n, _)| *n == COUNTING);
+        }
     }
 }
 
@@ -425,23 +479,26 @@ fn count<Q>(conn: &mut DbConn, query: Q, key: String, totals: &Totals) -> Result
 where
     Q: Fn() -> activities::BoxedQuery<'static, Backend>,
 {
-    if let Some(recent) = totals.recent(&key).filter(|n| *n > EXACT_UP_TO) {
-        return Ok(Total::Estimated(recent));
-    }
+    let lease = match totals.recent(&key) {
+        Recent::Known(n) if n > EXACT_UP_TO => return Ok(Total::Estimated(n)),
+        Recent::Known(_) => None,
+        Recent::Count(lease) => Some(lease),
+    };
     let some: Vec<i32> = query()
         .select(diesel::dsl::sql::<diesel::sql_types::Integer>("1"))
         .limit(EXACT_UP_TO + 1)
         .load(conn)?;
     let found = i64::try_from(some.len()).unwrap_or(i64::MAX);
-    if found <= EXACT_UP_TO {
+    let n = if found <= EXACT_UP_TO {
         // Kept too, to end the lease: the others count a small list themselves all the same.
-        totals
-            .counts
-            .insert(key, (found, std::time::Instant::now()));
-        return Ok(Total::Exact(found));
+        found
+    } else {
+        query().count().get_result(conn)?
+    };
+    match lease {
+        Some(lease) => lease.keep(n),
+        None => totals.keep(key, n),
     }
-    let n = query().count().get_result(conn)?;
-    totals.counts.insert(key, (n, std::time::Instant::now()));
     Ok(Total::Exact(n))
 }
 
@@ -488,15 +545,16 @@ fn ids(
         // Its count tests every entry of the country's stretch (1-2 ms for a country with a theme,
         // where the page reads fifty): recent counts serve here whatever their size.
         let key = format!("{filter:?}");
-        let recent = totals.and_then(|t| t.recent(&key));
-        let count = totals.is_some() && recent.is_none();
+        let recent = totals.map(|t| t.recent(&key));
+        let known = recent.as_ref().and_then(Recent::known);
+        let count = totals.is_some() && known.is_none();
         let (ids, counted) = ids_in_country(conn, country, filter, window, count)?;
-        let total = match (totals, counted) {
-            (Some(totals), Some(n)) => {
-                totals.counts.insert(key, (n, std::time::Instant::now()));
+        let total = match (recent, counted) {
+            (Some(Recent::Count(lease)), Some(n)) => {
+                lease.keep(n);
                 Some(Total::Exact(n))
             }
-            _ => recent.map(Total::Estimated),
+            _ => known.map(Total::Estimated),
         };
         return Ok(Found {
             total,
@@ -588,15 +646,15 @@ fn searched(
         let Some(totals) = totals else {
             return Ok(0);
         };
-        let key = format!("title {filter:?}");
-        if let Some(n) = totals.recent(&key) {
-            return Ok(n);
-        }
+        let lease = match totals.recent(&format!("title {filter:?}")) {
+            Recent::Known(n) => return Ok(n),
+            Recent::Count(lease) => lease,
+        };
         let n: i64 = filtered(filter)
             .filter(search.rank(Rank::Title, false))
             .count()
             .get_result(conn)?;
-        totals.counts.insert(key, (n, std::time::Instant::now()));
+        lease.keep(n);
         Ok(n)
     };
     let read = |conn: &mut DbConn,
@@ -806,19 +864,43 @@ mod tests {
     #[test]
     fn one_request_counts_while_the_others_wait_for_it() {
         let totals = Totals::default();
-        assert_eq!(totals.recent("theme"), None, "the first counts");
+        let Recent::Count(lease) = totals.recent("theme") else {
+            panic!("the first counts");
+        };
         std::thread::scope(|s| {
-            let waiter = s.spawn(|| totals.recent("theme"));
+            let waiter = s.spawn(|| totals.recent("theme").known());
             std::thread::sleep(std::time::Duration::from_millis(30));
-            totals
-                .counts
-                .insert("theme".to_owned(), (24_883, std::time::Instant::now()));
+            lease.keep(24_883);
             assert_eq!(
                 waiter.join().ok().flatten(),
                 Some(24_883),
                 "the second waited"
             );
         });
-        assert_eq!(totals.recent("theme"), Some(24_883));
+        assert_eq!(totals.recent("theme").known(), Some(24_883));
+    }
+
+    #[test]
+    fn a_count_that_fails_lets_the_next_request_count_at_once() {
+        let totals = Totals::default();
+        let first = totals.recent("theme");
+        assert!(matches!(first, Recent::Count(_)), "the first counts");
+        // Its statement fails: the lease is dropped without a count.
+        drop(first);
+        assert!(
+            totals.counts.get("theme").is_none(),
+            "no mark left for others to wait on"
+        );
+        assert!(
+            matches!(totals.recent("theme"), Recent::Count(_)),
+            "the next leases it"
+        );
+        // A count that aged out is leased with its old value, which a failure leaves standing.
+        totals.counts.insert(
+            "theme".to_owned(),
+            (24_883, std::time::Instant::now() - TOTAL_FRESH_FOR),
+        );
+        drop(totals.recent("theme"));
+        assert_eq!(totals.recent("theme").known(), Some(24_883));
     }
 }

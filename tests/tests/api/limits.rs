@@ -180,6 +180,70 @@ async fn a_slow_statement_is_cancelled_and_frees_its_connection() {
     app.stop().await;
 }
 
+/// Pooled PostgreSQL connections back within 500 ms are reused without a test statement; one that
+/// PostgreSQL dropped (a restart, an administrator's `pg_terminate_backend`) fails the one request
+/// that finds it, and is tested and replaced before the next, even on a pool reused at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_postgresql_dropped_fails_one_request_at_most() {
+    let Some(app) = TestApp::start_with(Backend::Postgres, |s| s.db_pool_size = 1).await else {
+        eprintln!("ICAT_TEST_PG_URL is not set: PostgreSQL run skipped");
+        return;
+    };
+    let ready = |app: &TestApp| {
+        let request = app.client.get(format!("{}/readyz", app.base));
+        async move { request.send().await.map(|r| r.status()).ok() }
+    };
+    assert_eq!(ready(&app).await, Some(StatusCode::OK));
+    // The pool's one connection is dropped by PostgreSQL, from another connection.
+    let admin_url = std::env::var("ICAT_TEST_PG_URL").unwrap_or_default();
+    let name = app
+        .database_url
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    tokio::task::spawn_blocking(move || {
+        use diesel::{Connection, RunQueryDsl};
+        let mut admin = diesel::PgConnection::establish(&admin_url)
+            .unwrap_or_else(|e| panic!("ICAT_TEST_PG_URL does not connect: {e}"));
+        let terminate = format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+        );
+        diesel::sql_query(terminate)
+            .execute(&mut admin)
+            .unwrap_or_else(|e| panic!("{e}"));
+        #[derive(diesel::QueryableByName)]
+        struct Left {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let left = format!("SELECT count(*) AS n FROM pg_stat_activity WHERE datname = '{name}'");
+        for _ in 0..200 {
+            let Left { n } = diesel::sql_query(&left)
+                .get_result(&mut admin)
+                .unwrap_or_else(|e| panic!("{e}"));
+            if n == 0 {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        panic!("the test database's connections did not end");
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    let mut answers = Vec::new();
+    for _ in 0..4 {
+        answers.push(ready(&app).await);
+    }
+    let failed = answers
+        .iter()
+        .filter(|a| **a != Some(StatusCode::OK))
+        .count();
+    assert!(failed <= 1, "one failure at most: {answers:?}");
+    assert_eq!(answers.last(), Some(&Some(StatusCode::OK)), "{answers:?}");
+    app.stop().await;
+}
+
 /// Reads that may run on the async worker (the session check, directory look-ups) never wait
 /// there for a connection: with every pooled connection taken, a look-up waits off the worker,
 /// other requests meanwhile get their answers, and the look-up answers once a connection is back.

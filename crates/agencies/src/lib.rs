@@ -150,13 +150,13 @@ pub fn list(
         }
         q
     };
-    let total = query().count().get_result(conn)?;
     let rows: Vec<AgencyRow> = query()
         .order((lower(agencies::acronym).asc(), agencies::id.asc()))
         .limit(page.per_page)
         .offset(page.offset())
         .select(AgencyRow::as_select())
         .load(conn)?;
+    let total = page.total(rows.len(), || query().count().get_result(conn))?;
     Ok(Page::new(
         rows.into_iter().map(Agency::from).collect(),
         total,

@@ -168,13 +168,13 @@ pub fn list(conn: &mut DbConn, filter: &Filter, page: PageParams) -> Result<Page
         }
         q
     };
-    let total: i64 = query().count().get_result(conn)?;
     let rows: Vec<EventRow> = query()
         .order(audit_events::id.desc())
         .limit(page.per_page)
         .offset(page.offset())
         .select(EventRow::as_select())
         .load(conn)?;
+    let total = page.total(rows.len(), || query().count().get_result::<i64>(conn))?;
     Ok(Page::new(
         rows.into_iter().map(Event::from).collect(),
         total,

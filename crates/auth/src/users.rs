@@ -151,13 +151,13 @@ pub fn list(conn: &mut DbConn, filter: &Filter, page: PageParams) -> Result<Page
         }
         q
     };
-    let total = query().count().get_result(conn)?;
     let rows: Vec<UserRow> = query()
         .order((users::email.asc(), users::id.asc()))
         .limit(page.per_page)
         .offset(page.offset())
         .select(UserRow::as_select())
         .load(conn)?;
+    let total = page.total(rows.len(), || query().count().get_result(conn))?;
     Ok(Page::new(
         rows.into_iter().map(User::from).collect(),
         total,

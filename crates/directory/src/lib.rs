@@ -224,7 +224,6 @@ pub fn list(
         }
         q
     };
-    let total = query().count().get_result(conn)?;
     let rows: Vec<Loaded> = query()
         .order((
             lower(agencies::acronym).asc(),
@@ -239,6 +238,7 @@ pub fn list(
         .offset(page.offset())
         .select((Row::as_select(), agencies::acronym, agencies::name))
         .load(conn)?;
+    let total = page.total(rows.len(), || query().count().get_result(conn))?;
     Ok(Page::new(
         rows.into_iter().map(from_loaded).collect(),
         total,

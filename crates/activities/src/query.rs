@@ -485,7 +485,9 @@ where
         Recent::Count(lease) => Some(lease),
     };
     let some: Vec<i32> = query()
-        .select(diesel::dsl::sql::<diesel::sql_types::Integer>("1"))
+        // A bound 1, not `sql("1")`: diesel prepares no statement that holds a literal fragment,
+        // and PostgreSQL planned this one afresh on every count.
+        .select(1_i32.into_sql::<diesel::sql_types::Integer>())
         .limit(EXACT_UP_TO + 1)
         .load(conn)?;
     let found = i64::try_from(some.len()).unwrap_or(i64::MAX);

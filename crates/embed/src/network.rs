@@ -26,7 +26,7 @@ const FEATURES: usize = EMBEDDING + ORDERS.len() * BRANCH;
 /// The length of a token's [`Terms`]: the three branches' inputs, then each branch's terms, one
 /// block of [`BRANCH`] for each place of its window.
 const TERMS: usize = 3 * BRANCH + (2 + 3 + 5) * BRANCH;
-/// Token ids whose [`Terms`] are kept (13 KB each, 53 MB in all): the ids of the workspace's
+/// Token ids whose [`Terms`] are kept (13 KB each, 54 MB in all): the ids of the workspace's
 /// common words, which make most of any text's tokens.
 const TERMS_KEPT: usize = 4096;
 

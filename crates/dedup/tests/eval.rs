@@ -361,6 +361,7 @@ fn evaluate(set: &Set, estimated: bool) -> Figures {
             *found as f64 / (*all).max(1) as f64
         );
     }
+    meaning_by_kind(set, &feats, &index);
     if std::env::var("EVAL_DEBUG").is_ok() {
         for l in &set.labels {
             let (Some(&a), Some(&b)) = (index.get(l.a.as_str()), index.get(l.b.as_str())) else {
@@ -432,6 +433,84 @@ fn evaluate(set: &Set, estimated: bool) -> Figures {
             found as f64 / all as f64
         },
     }
+}
+
+/// What the sentence vectors alone can tell apart: the cosine of each kind of labelled pair (min,
+/// median, max), and how many labelled overlaps (different work in the same country and field)
+/// reach the median of each kind. Where the overlaps reach as high as a kind of duplicate, no
+/// weight of the meaning comparison finds that kind without calling different work the same.
+/// (Near misses, the next phase of a project, read alike on purpose: a rule keeps them apart.)
+fn meaning_by_kind(set: &Set, feats: &[Features], index: &HashMap<&str, usize>) {
+    let cosine = |l: &Label| {
+        let (a, b) = (index.get(l.a.as_str())?, index.get(l.b.as_str())?);
+        icat_dedup::cosine(&feats[*a].meaning, &feats[*b].meaning)
+    };
+    let mut by: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for l in &set.labels {
+        if let Some(c) = cosine(l) {
+            let kind = match l.label.as_str() {
+                "duplicate" => l.difficulty.clone(),
+                other => format!("({other})"),
+            };
+            by.entry(kind).or_default().push(c);
+        }
+    }
+    let overlaps = by.get("(overlap)").cloned().unwrap_or_default();
+    println!(
+        "meaning (cosine) by kind of labelled pair: min median max; overlaps at or above the median"
+    );
+    for (kind, mut v) in by.clone() {
+        v.sort_by(f64::total_cmp);
+        let median = v[v.len() / 2];
+        let above = overlaps.iter().filter(|&&c| c >= median).count();
+        println!(
+            "  {kind:<16} {:>3}  {:.2} {median:.2} {:.2}  {above} of {}",
+            v.len(),
+            v[0],
+            v[v.len() - 1],
+            overlaps.len()
+        );
+    }
+    // The meaning alone as a rule over every pair of two agencies' activities that share a
+    // country and overlap in time (the pairs it would have to judge): the paraphrases it would
+    // find at each cut-off, and the pairs not labelled duplicate that it would call the same.
+    let Some(paraphrases) = by.get("paraphrase") else {
+        return;
+    };
+    // Near misses (labelled `not_duplicate`) are left out: the phase rule judges them.
+    let judged: HashSet<(String, String)> = set
+        .labels
+        .iter()
+        .filter(|l| l.label != "overlap")
+        .map(|l| key(&l.a, &l.b))
+        .collect();
+    let records = &set.records;
+    let mut others = Vec::new();
+    for (i, a) in records.iter().enumerate() {
+        for (j, b) in records.iter().enumerate().skip(i + 1) {
+            let related = a.agency != b.agency
+                && a.countries.iter().any(|c| b.countries.contains(c))
+                && a.start_date <= b.end_date
+                && b.start_date <= a.end_date;
+            if related && !judged.contains(&key(&a.id, &b.id)) {
+                others.extend(icat_dedup::cosine(&feats[i].meaning, &feats[j].meaning));
+            }
+        }
+    }
+    let cuts: Vec<String> = [0.55, 0.6, 0.65, 0.7, 0.75]
+        .iter()
+        .map(|&t| {
+            let found = paraphrases.iter().filter(|&&c| c >= t).count();
+            let wrong = others.iter().filter(|&&c| c >= t).count();
+            format!("{t:.2}: {found} and {wrong}")
+        })
+        .collect();
+    println!(
+        "  meaning >= cut-off as a rule, paraphrases found (of {}) and other pairs in a shared country and time (of {}) called the same: {}",
+        paraphrases.len(),
+        others.len(),
+        cuts.join(", ")
+    );
 }
 
 /// What a set must keep reaching with the estimated model: floors just under the figures of the

@@ -67,7 +67,9 @@ class Database:
         if backend == "postgres":
             self.pg_name = f"icat_bench_{uuid.uuid4().hex[:10]}"
             subprocess.run(["psql", os.environ["ICAT_BENCH_PG_URL"], "-qc", f"CREATE DATABASE {self.pg_name}"], check=True)
-            self.url = os.environ["ICAT_BENCH_PG_URL"].rsplit("/", 1)[0] + "/" + self.pg_name
+            # Another database of the same server; the query (`?host=/var/run/postgresql`) kept.
+            server, _, query = os.environ["ICAT_BENCH_PG_URL"].partition("?")
+            self.url = server.rsplit("/", 1)[0] + "/" + self.pg_name + ("?" + query if query else "")
         else:
             self.dir = tempfile.mkdtemp(prefix="icat-bench-", dir=OUT)
             self.url = os.path.join(self.dir, "bench.db")

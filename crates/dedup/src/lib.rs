@@ -30,7 +30,7 @@ use std::collections::HashMap;
 /// The version of [`features`]' output. Raise it with every change of normalisation or hashing,
 /// so that `icat dedup rebuild` rewrites stored features and band keys; a change of weights alone
 /// needs no new version.
-pub const NORMALISER_VERSION: u32 = 3;
+pub const NORMALISER_VERSION: u32 = 4;
 
 /// An activity as the engine reads it.
 #[derive(Clone, Debug, Default)]

@@ -183,7 +183,7 @@ pub fn markers(title: &str) -> Vec<String> {
     let mut out = Vec::new();
     for (i, w) in all.iter().enumerate() {
         let next = all.get(i + 1).copied().unwrap_or_default();
-        if matches!(
+        let marker = matches!(
             *w,
             "phase"
                 | "stage"
@@ -195,9 +195,16 @@ pub fn markers(title: &str) -> Vec<String> {
                 | "fase"
                 | "etapa"
                 | "edicion"
-        ) && !next.is_empty()
-        {
-            out.push(format!("{w} {}", roman_or_number(next)));
+        );
+        // An ordinal before the word counts as one after it: "second edition", "2nd phase",
+        // "deuxième édition", "segunda fase" are "edition 2" and "phase 2".
+        let before = i.checked_sub(1).map(|p| all[p]).filter(|p| is_ordinal(p));
+        match before {
+            Some(ordinal) if marker => out.push(format!("{w} {}", roman_or_number(ordinal))),
+            _ if marker && !next.is_empty() => {
+                out.push(format!("{w} {}", roman_or_number(next)));
+            }
+            _ => {}
         }
         if w.len() == 4 && w.starts_with("20") && w.chars().all(|c| c.is_ascii_digit()) {
             out.push((*w).to_owned());
@@ -208,13 +215,49 @@ pub fn markers(title: &str) -> Vec<String> {
     out
 }
 
+/// Ordinal words that may stand before a phase or edition word (cardinals and roman numerals only
+/// follow it: "phase II", "edition 3").
+fn is_ordinal(word: &str) -> bool {
+    matches!(
+        word,
+        "first"
+            | "second"
+            | "third"
+            | "fourth"
+            | "fifth"
+            | "1st"
+            | "2nd"
+            | "3rd"
+            | "4th"
+            | "5th"
+            | "premiere"
+            | "premier"
+            | "deuxieme"
+            | "seconde"
+            | "troisieme"
+            | "quatrieme"
+            | "cinquieme"
+            | "primera"
+            | "primer"
+            | "segunda"
+            | "segundo"
+            | "tercera"
+            | "tercer"
+            | "cuarta"
+            | "quinta"
+    )
+}
+
 fn roman_or_number(word: &str) -> String {
     match word {
-        "i" | "one" | "1" | "first" | "un" | "1st" | "premiere" | "primera" | "uno" => "1",
-        "ii" | "two" | "2" | "second" | "deux" | "2nd" | "deuxieme" | "segunda" | "dos" => "2",
-        "iii" | "three" | "3" | "third" | "trois" | "3rd" | "troisieme" | "tercera" | "tres" => "3",
-        "iv" | "four" | "4" | "fourth" | "quatre" | "4th" => "4",
-        "v" | "five" | "5" | "fifth" | "cinq" | "5th" => "5",
+        "i" | "one" | "1" | "first" | "un" | "1st" | "premiere" | "premier" | "primera"
+        | "primer" | "uno" => "1",
+        "ii" | "two" | "2" | "second" | "deux" | "2nd" | "deuxieme" | "seconde" | "segunda"
+        | "segundo" | "dos" => "2",
+        "iii" | "three" | "3" | "third" | "trois" | "3rd" | "troisieme" | "tercera" | "tercer"
+        | "tres" => "3",
+        "iv" | "four" | "4" | "fourth" | "quatre" | "4th" | "quatrieme" | "cuarta" => "4",
+        "v" | "five" | "5" | "fifth" | "cinq" | "5th" | "cinquieme" | "quinta" => "5",
         other => other,
     }
     .to_owned()
@@ -310,6 +353,20 @@ mod tests {
         );
         assert!(markers("Counter-trafficking training").is_empty());
         assert_eq!(markers("Albergues para víctimas, fase II"), ["fase 2"]);
+        // An ordinal before the word, as the doc comment's "2nd edition".
+        assert_eq!(
+            markers("Information centres, second edition"),
+            ["edition 2"]
+        );
+        assert_eq!(markers("Information centres, 2nd edition"), ["edition 2"]);
+        assert_eq!(markers("Deuxième édition du forum"), ["edition 2"]);
+        assert_eq!(markers("Segunda fase del programa"), ["fase 2"]);
+        assert_ne!(
+            markers("Information centres, first edition"),
+            markers("Information centres, second edition")
+        );
+        // Not an ordinal: a word before "phase" that merely precedes it.
+        assert_eq!(markers("Pilot phase 2 of the project"), ["phase 2"]);
     }
 
     #[test]

@@ -198,9 +198,9 @@ pub fn markers(title: &str) -> Vec<String> {
         );
         // An ordinal before the word counts as one after it: "second edition", "2nd phase",
         // "deuxième édition", "segunda fase" are "edition 2" and "phase 2".
-        let before = i.checked_sub(1).map(|p| all[p]).filter(|p| is_ordinal(p));
+        let before = i.checked_sub(1).and_then(|p| ordinal(all[p]));
         match before {
-            Some(ordinal) if marker => out.push(format!("{w} {}", roman_or_number(ordinal))),
+            Some(n) if marker => out.push(format!("{w} {n}")),
             _ if marker && !next.is_empty() => {
                 out.push(format!("{w} {}", roman_or_number(next)));
             }
@@ -215,52 +215,33 @@ pub fn markers(title: &str) -> Vec<String> {
     out
 }
 
-/// Ordinal words that may stand before a phase or edition word (cardinals and roman numerals only
-/// follow it: "phase II", "edition 3").
-fn is_ordinal(word: &str) -> bool {
-    matches!(
-        word,
-        "first"
-            | "second"
-            | "third"
-            | "fourth"
-            | "fifth"
-            | "1st"
-            | "2nd"
-            | "3rd"
-            | "4th"
-            | "5th"
-            | "premiere"
-            | "premier"
-            | "deuxieme"
-            | "seconde"
-            | "troisieme"
-            | "quatrieme"
-            | "cinquieme"
-            | "primera"
-            | "primer"
-            | "segunda"
-            | "segundo"
-            | "tercera"
-            | "tercer"
-            | "cuarta"
-            | "quinta"
-    )
+/// The number of an ordinal word ("second", "2nd", "deuxième", "segunda"): the words that may stand
+/// before a phase or edition word as well as after it.
+fn ordinal(word: &str) -> Option<&'static str> {
+    Some(match word {
+        "first" | "1st" | "premiere" | "premier" | "primera" | "primer" => "1",
+        "second" | "2nd" | "deuxieme" | "seconde" | "segunda" | "segundo" => "2",
+        "third" | "3rd" | "troisieme" | "tercera" | "tercer" => "3",
+        "fourth" | "4th" | "quatrieme" | "cuarta" => "4",
+        "fifth" | "5th" | "cinquieme" | "quinta" => "5",
+        _ => return None,
+    })
 }
 
+/// The number of a phase or edition word's next word: an ordinal, a cardinal or a roman numeral
+/// (these only follow it: "phase II", "edition 3"); any other word as it is.
 fn roman_or_number(word: &str) -> String {
-    match word {
-        "i" | "one" | "1" | "first" | "un" | "1st" | "premiere" | "premier" | "primera"
-        | "primer" | "uno" => "1",
-        "ii" | "two" | "2" | "second" | "deux" | "2nd" | "deuxieme" | "seconde" | "segunda"
-        | "segundo" | "dos" => "2",
-        "iii" | "three" | "3" | "third" | "trois" | "3rd" | "troisieme" | "tercera" | "tercer"
-        | "tres" => "3",
-        "iv" | "four" | "4" | "fourth" | "quatre" | "4th" | "quatrieme" | "cuarta" => "4",
-        "v" | "five" | "5" | "fifth" | "cinq" | "5th" | "cinquieme" | "quinta" => "5",
-        other => other,
-    }
-    .to_owned()
+    ordinal(word)
+        .or(match word {
+            "i" | "one" | "1" | "un" | "uno" => Some("1"),
+            "ii" | "two" | "2" | "deux" | "dos" => Some("2"),
+            "iii" | "three" | "3" | "trois" | "tres" => Some("3"),
+            "iv" | "four" | "4" | "quatre" => Some("4"),
+            "v" | "five" | "5" | "cinq" => Some("5"),
+            _ => None,
+        })
+        .unwrap_or(word)
+        .to_owned()
 }
 
 #[cfg(test)]

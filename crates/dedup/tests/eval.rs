@@ -361,7 +361,10 @@ fn evaluate(set: &Set, estimated: bool) -> Figures {
             *found as f64 / (*all).max(1) as f64
         );
     }
-    meaning_by_kind(set, &feats, &index);
+    if estimated {
+        // The vectors do not depend on the model: once a set is enough.
+        meaning_by_kind(set, &feats, &index);
+    }
     if std::env::var("EVAL_DEBUG").is_ok() {
         for l in &set.labels {
             let (Some(&a), Some(&b)) = (index.get(l.a.as_str()), index.get(l.b.as_str())) else {
@@ -455,12 +458,14 @@ fn meaning_by_kind(set: &Set, feats: &[Features], index: &HashMap<&str, usize>) 
             by.entry(kind).or_default().push(c);
         }
     }
-    let overlaps = by.get("(overlap)").cloned().unwrap_or_default();
+    for v in by.values_mut() {
+        v.sort_by(f64::total_cmp);
+    }
+    let overlaps = by.get("(overlap)").map_or(&[][..], Vec::as_slice);
     println!(
         "meaning (cosine) by kind of labelled pair: min median max; overlaps at or above the median"
     );
-    for (kind, mut v) in by.clone() {
-        v.sort_by(f64::total_cmp);
+    for (kind, v) in &by {
         let median = v[v.len() / 2];
         let above = overlaps.iter().filter(|&&c| c >= median).count();
         println!(

@@ -111,25 +111,6 @@ async fn main() -> anyhow::Result<()> {
                 "Rebuilt {pairs} pairs over {activities} activities in {:.2} s.",
                 started.elapsed().as_secs_f64()
             );
-            // A rebuild rewrites every pair: on PostgreSQL the reads after it (the map, the
-            // overlap view) were planned on the old statistics and visited the dead rows until
-            // autovacuum came by (a minute later where it runs; never where it is off): at
-            // 100,000 activities the map of today took 47-54 ms, and 19-24 after this (2.5 s).
-            if db.backend() == icat_store::Backend::Postgres {
-                let started = std::time::Instant::now();
-                db.run(|conn| {
-                    use diesel::connection::SimpleConnection;
-                    conn.batch_execute(
-                        "VACUUM (ANALYZE) activity_pairs, activities, activity_bands",
-                    )
-                    .map_err(icat_common::ApiError::from)
-                })
-                .await?;
-                println!(
-                    "PostgreSQL's statistics and visibility map brought up to date in {:.2} s.",
-                    started.elapsed().as_secs_f64()
-                );
-            }
             let model = db
                 .run(|conn| Ok(icat_activities::match_model::current(conn)?))
                 .await?;
